@@ -1,0 +1,10 @@
+//! inventory-gen: reads a clan inventory statically from a flake and writes one small NixOS /
+//! nix-darwin module per machine.
+//!
+//! The pipeline runs in one direction, each stage a module: [`read`] (files → spanned values),
+//! [`lower`] (values → typed inventory), [`resolve`] (inventory → membership graph), [`emit`]
+//! (graph → file texts), [`write`] (file texts → disk, atomically). Only `read` and `write`
+//! touch the file system; every stage returns its diagnostics instead of stopping at the first.
+
+pub mod cli;
+pub mod diagnostics;
