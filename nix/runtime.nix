@@ -1,0 +1,481 @@
+# inventory-gen runtime: applies clan.service modules to one machine, with clan-core's semantics.
+#
+# `import ./runtime.nix { inputs, directory, meta }` gives `{ machine }`. The generated stub
+# `machines/<m>.nix` calls `machine { name, class, instances }`, where `instances.<i>` is
+# `{ file, roles }` for every instance the machine is a member of, and gets back the machine's
+# whole inventory module. That module takes `lib` from the module system that imports it (NixOS,
+# nix-darwin or a bare `lib.evalModules`), never `pkgs`, and imports only the instance files its
+# stub names. For each service (keyed by the pair module.input/module.name) it evaluates the
+# `clan.service` module once with `class = "clan.service"` and the specialArgs `clanLib` (throws
+# when used), `directory`, `exports = { }` and `meta`. The settings of a machine in (instance,
+# role) are one module evaluation of the role's `interface`, the role settings, the machine
+# settings and the settings of the role's tags it carries, so priorities, types, defaults and
+# conflicts behave as in clan-core. `perInstance` runs once per (instance, role, machine) and
+# `perMachine` once per (service, machine) with clan-core's arguments; the result imports their
+# `nixosModule`s (class "nixos") or `darwinModule`s (class "darwin") and each membership's
+# `extraModules`, in clan-core's order. A role that the service does not define, or a stub that
+# disagrees with its instance file, is an error. Not provided: clanLib, exports (always `{ }`),
+# clan-core's JSON-schema assertions; `config.instances` of a service holds only this machine's
+# instances. Role-description and readme warnings are added when the importing system declares
+# `warnings`.
+{
+  inputs,
+  directory,
+  meta,
+}:
+let
+  # clan-core's error-context id of a service ("<input>-<name>"); only used in messages.
+  label =
+    spec: "${if spec.input or null == null then "<clan-core>" else spec.input}-${spec.name}";
+  canonical =
+    spec: "${if spec.input or null == null then "<clan-core>" else spec.input}/${spec.name}";
+  at = file: module: {
+    _file = file;
+    imports = [ module ];
+  };
+
+  clanLib = throw ''
+    inventory-gen does not provide clanLib: this clan.service module uses `clanLib`, which only
+    clan-core's own evaluation has. Use a service that needs only `lib`, or let clan-core build
+    this machine.
+  '';
+
+  withLib =
+    lib:
+    let
+      inherit (lib) mkOption types;
+
+      # The static options of a `perInstance` or `perMachine` result.
+      resultOptions = {
+        options.nixosModule = mkOption {
+          type = types.deferredModule;
+          default = { };
+        };
+        options.darwinModule = mkOption {
+          type = types.deferredModule;
+          default = { };
+        };
+        options.exports = mkOption {
+          type = types.lazyAttrsOf types.deferredModule;
+          default = { };
+        };
+      };
+
+      # The clan.service interface: what a service module may define.
+      serviceOptions =
+        {
+          spec,
+          instances,
+        }:
+        { config, ... }:
+        {
+          config._module.args.name = label spec;
+          options = {
+            _docs_rendering = mkOption {
+              type = types.bool;
+              default = false;
+              visible = false;
+            };
+            module = mkOption {
+              type = types.raw;
+              default = spec;
+              visible = false;
+            };
+            instances = mkOption {
+              type = types.lazyAttrsOf types.raw;
+              default = instances;
+              visible = false;
+            };
+            manifest = mkOption {
+              type = types.submodule {
+                options = {
+                  name = mkOption { type = types.str; };
+                  description = mkOption {
+                    type = types.str;
+                    default = "No description";
+                  };
+                  readme = mkOption {
+                    type = types.str;
+                    default = "";
+                  };
+                  categories = mkOption {
+                    type = types.listOf (
+                      types.enum [
+                        "Audio"
+                        "AudioVideo"
+                        "Desktop"
+                        "Development"
+                        "Education"
+                        "Game"
+                        "Graphics"
+                        "Network"
+                        "Office"
+                        "Science"
+                        "Settings"
+                        "Social"
+                        "System"
+                        "Uncategorized"
+                        "Utility"
+                        "Video"
+                      ]
+                    );
+                    default = [ "Uncategorized" ];
+                  };
+                  exports.out = mkOption {
+                    type = types.listOf types.str;
+                    default = [ ];
+                  };
+                  exports.inputs = mkOption {
+                    type = types.listOf types.str;
+                    default = [ ];
+                  };
+                  constraints.maxInstances = mkOption {
+                    type = types.nullOr types.ints.positive;
+                    default = null;
+                  };
+                  constraints.roles = mkOption {
+                    type = types.attrsOf (
+                      types.submodule {
+                        options.minMachines = mkOption {
+                          type = types.nullOr types.ints.unsigned;
+                          default = null;
+                        };
+                        options.maxMachines = mkOption {
+                          type = types.nullOr types.ints.positive;
+                          default = null;
+                        };
+                      }
+                    );
+                    default = { };
+                  };
+                };
+              };
+            };
+            roles = mkOption {
+              type = types.attrsOf (
+                types.submodule {
+                  options.description = mkOption {
+                    type = types.nullOr types.str;
+                    default = null;
+                  };
+                  options.interface = mkOption {
+                    type = types.deferredModule;
+                    default = { };
+                  };
+                  options.perInstance = mkOption {
+                    type = types.deferredModule;
+                    default = { };
+                  };
+                }
+              );
+              default = throw ''
+                Role behavior of service '${config.manifest.name}' must be defined: a clan.service
+                module defines its roles, e.g. `roles.client = { }`.
+                Service: ${canonical spec}
+              '';
+            };
+            perMachine = mkOption {
+              type = types.deferredModule;
+              default = { };
+            };
+            exports = mkOption {
+              type = types.lazyAttrsOf types.deferredModule;
+              default = { };
+            };
+          };
+        };
+
+      # Everything one service contributes to machine `name`; `members` are the machine's
+      # instances of this service, in instance-name order.
+      applyService =
+        {
+          name,
+          class,
+          members,
+        }:
+        let
+          first = builtins.head members;
+          spec = {
+            input = first.data.module.input or null;
+            inherit (first.data.module) name;
+          };
+          id = label spec;
+          what = "clan.service module ${canonical spec}";
+          instances = lib.listToAttrs (map (m: lib.nameValuePair m.instance m) members);
+
+          service =
+            (lib.evalModules {
+              class = "clan.service";
+              prefix = [ id ];
+              specialArgs = {
+                inherit clanLib directory meta;
+                exports = { };
+              };
+              modules = [
+                (serviceOptions {
+                  inherit spec;
+                  instances = lib.mapAttrs (_: m: { inherit (m.data) module roles; }) instances;
+                })
+                (at what first.data.service)
+              ];
+            }).config;
+
+          checkRoles =
+            instance: data:
+            let
+              defined = lib.attrNames service.roles;
+              unknown = lib.filter (r: !(service.roles ? ${r})) (lib.attrNames data.roles);
+            in
+            if unknown == [ ] then
+              true
+            else
+              throw ''
+                Instance '${instance}' uses the following roles:
+                ${builtins.toJSON unknown}
+                but the clan-service module '${service.manifest.name}' (${canonical spec}) only
+                defines roles:
+                ${builtins.toJSON defined}
+              '';
+
+          # Settings of `machine` (null: the role-level view) in (instance, role).
+          evalSettings =
+            instance: file: data: role: machine:
+            let
+              r = data.roles.${role};
+              via = "${toString file}, via inventory.instances.${instance}.roles.${role}";
+              m = r.machines.${machine} or { };
+            in
+            lib.evalModules {
+              prefix = [
+                id
+                "instances"
+                instance
+                "roles"
+                role
+              ]
+              ++ lib.optionals (machine != null) [
+                "machines"
+                machine
+              ]
+              ++ [ "settings" ];
+              class = "${service.manifest.name}.${role}.settings";
+              specialArgs = { inherit meta; };
+              modules = [
+                (at "${what}: roles.${role}.interface" service.roles.${role}.interface)
+                (at "${via}.settings" (r.settings or { }))
+              ]
+              ++ lib.optional (machine != null) {
+                imports = [
+                  (at "${via}.machines.${machine}.settings" (m.settings or { }))
+                ]
+                ++ map (t: at "${via}.tags.${t}.settings" (r.tags.${t}.settings or { })) (
+                  m.tags or [ ]
+                );
+              };
+            };
+
+          # Lazily memoised settings evaluations of every role and member of each instance.
+          evals = lib.mapAttrs (
+            instance: m:
+            let
+              eval = evalSettings instance m.file m.data;
+            in
+            lib.mapAttrs (role: r: {
+              role = eval role null;
+              machines = lib.mapAttrs (machine: _: eval role machine) (r.machines or { });
+            }) m.data.roles
+          ) instances;
+
+          # The `roles` argument of perInstance (and `instances.<i>.roles` of perMachine), once per
+          # instance so that the deprecation warning is printed once.
+          views = lib.mapAttrs (
+            instance:
+            lib.mapAttrs (
+              role: e: {
+                settings = lib.warn ''
+                  'roles.${role}.settings' (instance '${instance}', ${canonical spec}) is the
+                  role-level view without machine-specific settings, deprecated in clan-core:
+                  prefer 'roles.${role}.machines.<machineName>.settings'.
+                '' e.role.config;
+                machines = lib.mapAttrs (_: s: { settings = s.config; }) e.machines;
+              }
+            )
+          ) evals;
+
+          perInstance =
+            instance: role:
+            let
+              final = evals.${instance}.${role}.machines.${name};
+            in
+            (lib.evalModules {
+              specialArgs = {
+                instanceName = instance;
+                settings = final.config;
+                extendSettings =
+                  modules: (final.extendModules { modules = lib.toList modules; }).config;
+                machine = {
+                  inherit name;
+                  inherit (instances.${instance}) roles;
+                };
+                roles = views.${instance};
+                inherit meta;
+                exports = { };
+                mkExports = v: { "${service.manifest.name}:${instance}:${role}:${name}" = v; };
+              };
+              modules = [
+                resultOptions
+                (at "${what}: roles.${role}.perInstance" service.roles.${role}.perInstance)
+              ];
+            }).config;
+
+          perMachine =
+            (lib.evalModules {
+              specialArgs = {
+                machine = {
+                  inherit name;
+                  roles = lib.unique (lib.sort lib.lessThan (lib.concatMap (m: m.roles) members));
+                };
+                instances = lib.mapAttrs (instance: _: { roles = views.${instance}; }) instances;
+                inherit meta;
+                exports = { };
+                mkExports = v: { "${service.manifest.name}:::${name}" = v; };
+                settings = throw ''
+                  'perMachine' doesn't have a 'settings' argument: settings belong to a role.
+                  Use 'instances.<instanceName>.roles.<roleName>.machines.<machineName>.settings'
+                  or 'roles.<roleName>.perInstance' instead of 'perMachine'.
+                  Service: ${canonical spec}
+                '';
+              };
+              modules = [
+                resultOptions
+                (at "${what}: perMachine" service.perMachine)
+              ];
+            }).config;
+
+          # clan-core's order: roles, then instances, both by name.
+          byRoleThenInstance =
+            a: b: a.role < b.role || (a.role == b.role && a.instance < b.instance);
+          memberships = lib.sort byRoleThenInstance (
+            lib.concatMap (
+              m:
+              map (role: {
+                inherit (m) instance;
+                inherit role;
+              }) m.roles
+            ) members
+          );
+
+          attr = if class == "darwin" then "darwinModule" else "nixosModule";
+
+          warnings =
+            { options, ... }:
+            {
+              config = lib.optionalAttrs (options ? warnings) {
+                warnings =
+                  map (r: "Missing description for role '${r}' of clanService '${canonical spec}'") (
+                    lib.attrNames (lib.filterAttrs (_: r: r.description == null) service.roles)
+                  )
+                  ++ lib.optional (service.manifest.readme == "") (
+                    "Missing manifest.readme for clanService '${canonical spec}'"
+                  );
+              };
+            };
+        in
+        # Force what clan-core always forces, so unknown or missing keys fail here too.
+        assert builtins.isString service.manifest.name;
+        assert lib.all builtins.isAttrs (lib.attrValues service.roles);
+        assert lib.all (m: checkRoles m.instance m.data) members;
+        {
+          imports =
+            lib.optional (class == "nixos") warnings
+            ++ [ (at "${what}: perMachine, machine '${name}'" perMachine.${attr}) ]
+            ++ map (
+              { instance, role }:
+              let
+                via = "inventory.instances.${instance}.roles.${role}";
+              in
+              at "${what}: ${via}, machine '${name}'" {
+                imports = [
+                  (at "${what}: roles.${role}.perInstance, instance '${instance}'" (
+                    perInstance instance role
+                  ).${attr})
+                ]
+                ++ map (at "${via}.extraModules") (
+                  instances.${instance}.data.roles.${role}.extraModules or [ ]
+                );
+              }
+            ) memberships;
+        };
+
+      machine =
+        {
+          name,
+          class,
+          instances,
+        }:
+        let
+          loaded = lib.mapAttrs (
+            instance: entry:
+            let
+              data = import entry.file { inherit lib inputs; };
+              actual = lib.filter (r: (data.roles.${r}.machines or { }) ? ${name}) (
+                lib.attrNames data.roles
+              );
+            in
+            if actual == entry.roles then
+              {
+                inherit instance data;
+                inherit (entry) file roles;
+              }
+            else
+              throw ''
+                inventory-gen: machines/${name}.nix gives '${name}' the roles
+                ${builtins.toJSON entry.roles} in instance '${instance}', but
+                ${toString entry.file} makes it a member of ${builtins.toJSON actual}.
+                The generated files are out of date: run `inventory-gen`.
+              ''
+          ) instances;
+          # Services are keyed by the pair (input, name), which is injective.
+          key =
+            m:
+            builtins.toJSON [
+              (m.data.module.input or null)
+              m.data.module.name
+            ];
+          groups = lib.groupBy key (lib.attrValues loaded);
+          order = lib.sort (
+            a: b:
+            let
+              la = label (builtins.head groups.${a}).data.module;
+              lb = label (builtins.head groups.${b}).data.module;
+            in
+            la < lb || (la == lb && a < b)
+          ) (lib.attrNames groups);
+        in
+        map (
+          k:
+          applyService {
+            inherit name class;
+            members = groups.${k};
+          }
+        ) order;
+    in
+    machine;
+in
+{
+  machine =
+    {
+      name,
+      class,
+      instances,
+    }:
+    if class != "nixos" && class != "darwin" then
+      throw "inventory-gen: machine '${name}' has class '${class}', not \"nixos\" or \"darwin\"."
+    else
+      { lib, ... }:
+      {
+        _class = class;
+        _file = "inventory-gen: inventory module of machine '${name}'";
+        imports = withLib lib { inherit name class instances; };
+      };
+}
