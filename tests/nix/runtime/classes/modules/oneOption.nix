@@ -1,0 +1,4 @@
+{ lib, ... }:
+{
+  options.testDebug = lib.mkOption { default = 42; };
+}

@@ -1,0 +1,3 @@
+{
+  serverExtra = true;
+}

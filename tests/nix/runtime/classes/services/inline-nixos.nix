@@ -1,0 +1,4 @@
+{ lib, ... }:
+{
+  inlineNixos = lib.mkDefault "from a path";
+}

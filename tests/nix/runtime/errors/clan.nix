@@ -1,0 +1,91 @@
+# The inventory that generated/inventory/ was written from by hand (except machines/tom.nix, a
+# stale stub). Every machine but ok is in one broken instance; tests/semantics.rs checks each
+# error. instances/poison.nix stands for a file that must not be read when evaluating ok.
+{ lib, ... }:
+{
+  meta.name = "errors-test";
+  modules.A = ./services/A;
+  modules.B = ./services/B;
+  modules.C = ./services/C;
+  modules.D = ./services/D;
+  inventory = {
+    machines = {
+      hxi = { };
+      jon = { };
+      kim = { };
+      lea = { };
+      max = { };
+      ned = { };
+      ok = { };
+      sara = { };
+      tom = { };
+    };
+    instances = {
+      fine = {
+        module = {
+          name = "A";
+          input = "self";
+        };
+        roles.peer.machines.ok.settings.timeout = 5;
+      };
+      # Conflicting scalars: neither layer has a priority.
+      conflict = {
+        module = {
+          name = "A";
+          input = "self";
+        };
+        roles.peer.settings.timeout = 40;
+        roles.peer.machines.jon.settings.timeout = 41;
+      };
+      # A setting the interface does not declare.
+      typo = {
+        module = {
+          name = "A";
+          input = "self";
+        };
+        roles.peer.settings.timeout = 3;
+        roles.peer.machines.sara.settings.timeot = 1;
+      };
+      # A role that service A does not define.
+      strange = {
+        module = {
+          name = "A";
+          input = "self";
+        };
+        roles.client.machines.hxi = { };
+        roles.peer.machines.hxi.settings.timeout = 1;
+      };
+      # perMachine of B reads `settings`.
+      per-machine = {
+        module = {
+          name = "B";
+          input = "self";
+        };
+        roles.default.machines.kim = { };
+      };
+      # C uses clanLib.
+      clanlib = {
+        module = {
+          name = "C";
+          input = "self";
+        };
+        roles.default.machines.lea = { };
+      };
+      # D sets manifest.features, which clan.service does not have.
+      features = {
+        module = {
+          name = "D";
+          input = "self";
+        };
+        roles.default.machines.max = { };
+      };
+      poison = {
+        module = {
+          name = "A";
+          input = "self";
+        };
+        roles.peer.machines.ned.settings.timeout = 1;
+      };
+    };
+  };
+}

@@ -1,0 +1,10 @@
+{
+  _class = "clan.service";
+  manifest.name = "B";
+  roles.default = { };
+  perMachine =
+    { settings, ... }:
+    {
+      nixosModule.fromSettings = settings;
+    };
+}

@@ -1,0 +1,6 @@
+{
+  _class = "clan.service";
+  manifest.name = "D";
+  manifest.features = [ "inventory" ];
+  roles.default = { };
+}
