@@ -1,9 +1,201 @@
 //! The command line: parses arguments, runs the pipeline, prints results and diagnostics, and
-//! maps the outcome to the documented exit codes (0 ok, 1 inventory errors or stale files,
-//! 2 usage or I/O failure).
+//! maps the outcome to the documented exit codes: 0 ok, 1 inventory errors or stale files,
+//! 2 usage or I/O failure. Nothing here panics on bad input: every failure is a diagnostic.
 
+use crate::diagnostics::{self, Diagnostic, Kind, SourceMap};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[derive(Parser, Debug)]
+#[command(
+    name = "inventory-gen",
+    version,
+    about = "Reads a clan inventory statically from a flake and writes one NixOS / nix-darwin module per machine.",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The flake directory.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub flake: PathBuf,
+    /// Output directory [default: <flake>/generated/inventory].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output format: human or json for diagnostics and results; json, dot or mermaid for `graph`.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Treat warnings as errors.
+    #[arg(long, global = true)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write the generated files (the default command).
+    Generate,
+    /// Exit 1 if any generated file would change, listing them; writes nothing.
+    Check {
+        /// Also print a unified diff of each change.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Print the statically read inventory as JSON (as `nix-instantiate --eval --strict --json` would).
+    Eval,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+/// The result of running a command: what to print and how to exit.
+pub struct Outcome {
+    pub stdout: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+    /// Exit code forced by the command (stale files); otherwise derived from diagnostics.
+    pub code: Option<u8>,
+}
+
+impl Outcome {
+    fn new(sources: SourceMap) -> Outcome {
+        Outcome {
+            stdout: String::new(),
+            diagnostics: Vec::new(),
+            sources,
+            code: None,
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    // Deeply nested inventories recurse; give the pipeline a generous stack.
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || run(&cli));
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!(
+                "error[internal]: inventory-gen stopped unexpectedly; please report this with the inventory that caused it"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the command and prints; returns the exit code.
+pub fn run(cli: &Cli) -> u8 {
+    let outcome = execute(cli);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(outcome.stdout.as_bytes());
+    let _ = stdout.flush();
+    let mut diagnostics = outcome.diagnostics;
+    diagnostics.sort_by_key(|d| (d.severity(), d.span));
+    if !diagnostics.is_empty() || cli.format == OutputFormat::Json {
+        let text = match cli.format {
+            OutputFormat::Json => diagnostics::render_json(&outcome.sources, &diagnostics),
+            _ => {
+                let color =
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                let mut text = diagnostics::render_human(&outcome.sources, &diagnostics, color);
+                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                let warnings = diagnostics.len() - errors;
+                if errors + warnings > 0 {
+                    text.push_str(&summary(errors, warnings));
+                }
+                text
+            }
+        };
+        if !(cli.format == OutputFormat::Json && diagnostics.is_empty()) {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
+    }
+    exit_code(&diagnostics, outcome.code, cli.deny_warnings)
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    match (errors, warnings) {
+        (0, w) => format!("{} emitted\n", plural(w, "warning")),
+        (e, 0) => format!("{} found\n", plural(e, "error")),
+        (e, w) => format!(
+            "{} and {} found\n",
+            plural(e, "error"),
+            plural(w, "warning")
+        ),
+    }
+}
+
+fn exit_code(diagnostics: &[Diagnostic], forced: Option<u8>, deny_warnings: bool) -> u8 {
+    if diagnostics.iter().any(|d| d.kind == Kind::Io) {
+        return 2;
+    }
+    let failing = diagnostics
+        .iter()
+        .any(|d| d.is_error() || (deny_warnings && !d.is_error()));
+    if failing {
+        return 1;
+    }
+    forced.unwrap_or(0)
+}
+
+fn usage_error(message: String) -> Outcome {
+    let mut outcome = Outcome::new(SourceMap::default());
+    outcome.diagnostics.push(Diagnostic::new(Kind::Io, message));
+    outcome
+}
+
+pub fn execute(cli: &Cli) -> Outcome {
+    let command = cli.command.as_ref().unwrap_or(&Command::Generate);
+    if matches!(cli.format, OutputFormat::Dot | OutputFormat::Mermaid) {
+        return usage_error(format!(
+            "`--format {}` is only for `graph`",
+            if cli.format == OutputFormat::Dot {
+                "dot"
+            } else {
+                "mermaid"
+            }
+        ));
+    }
+    match command {
+        Command::Eval => eval(cli),
+        Command::Generate | Command::Check { .. } => usage_error("not yet available".into()),
+    }
+}
+
+fn eval(cli: &Cli) -> Outcome {
+    let (flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    let mut outcome = Outcome::new(flake.sources);
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    outcome.diagnostics = diagnostics;
+    if !failed {
+        let json = flake
+            .inventory
+            .map(|d| d.to_json())
+            .unwrap_or_else(|| serde_json::json!({}));
+        let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        text.push('\n');
+        outcome.stdout = text;
+    }
+    outcome
 }

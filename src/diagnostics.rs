@@ -6,7 +6,7 @@
 //! whole), and rnix's own error text is never shown to users.
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, LabelStyle};
-use codespan_reporting::files::{Files, SimpleFiles};
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -119,6 +119,8 @@ pub enum Kind {
     Syntax,
     /// A value is needed but cannot be known without evaluating Nix.
     NotStatic,
+    /// Evaluating the inventory fails the way it would in Nix (missing attribute, bad operands).
+    EvalError,
     /// A file named by `import`, `readFile` or `imports` does not exist or cannot be read.
     MissingFile,
     /// An import leads outside the flake or back to a file that is being read.
@@ -161,6 +163,7 @@ impl Kind {
         match self {
             Kind::Syntax => "syntax",
             Kind::NotStatic => "not-static",
+            Kind::EvalError => "eval-error",
             Kind::MissingFile => "missing-file",
             Kind::BadImport => "bad-import",
             Kind::NoInventory => "no-inventory",
@@ -189,9 +192,10 @@ impl Kind {
     }
 
     /// Every kind, for documentation and tests.
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Syntax,
         Kind::NotStatic,
+        Kind::EvalError,
         Kind::MissingFile,
         Kind::BadImport,
         Kind::NoInventory,

@@ -8,3 +8,5 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod emit;
+pub mod read;

@@ -1,0 +1,3 @@
+//! The `emit` stage: turns the resolved graph into the text of every generated file.
+
+pub mod nix;

@@ -1,0 +1,279 @@
+//! Writing Nix: attribute names, strings, numbers, paths and whole data trees, laid out the way
+//! nixfmt lays them out (two-space indent, one binding per line, `{ }` and `[ ]` when empty,
+//! lists of several items one per line), so formatting the output again changes nothing.
+//!
+//! Everything written is escaped: no string from the inventory can end a string or start an
+//! interpolation, and no name can be read as anything but a name.
+
+use crate::read::data::{Data, DataKind, OverrideStyle};
+use std::fmt::Write;
+use std::path::{Component, Path};
+
+const KEYWORDS: [&str; 10] = [
+    "assert", "else", "if", "in", "inherit", "let", "or", "rec", "then", "with",
+];
+
+/// An attribute name as written in Nix: bare when it is an identifier, quoted otherwise.
+pub fn attr_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let bare = match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+            chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-')
+        }
+        _ => false,
+    };
+    if bare && !KEYWORDS.contains(&name) {
+        name.to_string()
+    } else {
+        string(name)
+    }
+}
+
+/// A double-quoted Nix string holding exactly `s`.
+pub fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub fn int(i: i64) -> String {
+    if i == i64::MIN {
+        // The literal 9223372036854775808 does not exist in Nix.
+        "(-9223372036854775807 - 1)".into()
+    } else {
+        i.to_string()
+    }
+}
+
+/// A float literal Nix reads back as the same value (Nix needs a `.` before any exponent).
+pub fn float(f: f64) -> String {
+    let mut s = format!("{f:?}");
+    if let Some(e) = s.find('e')
+        && !s[..e].contains('.')
+    {
+        s.insert_str(e, ".0");
+    }
+    if !s.contains('.') && !s.contains('e') {
+        s.push_str(".0");
+    }
+    s
+}
+
+/// A path relative to `from_dir` (the directory of the file being written).
+pub fn path(target: &Path, from_dir: &Path) -> String {
+    let relative = relative_path(target, from_dir);
+    let text = relative.to_string_lossy().to_string();
+    let literal_ok = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '/'))
+        && !text.ends_with('/');
+    if literal_ok {
+        if text.starts_with("..") {
+            text
+        } else if text.is_empty() {
+            "./.".into()
+        } else {
+            format!("./{text}")
+        }
+    } else {
+        format!("(./. + {})", string(&format!("/{text}")))
+    }
+}
+
+fn relative_path(target: &Path, from_dir: &Path) -> std::path::PathBuf {
+    let t: Vec<Component> = target.components().collect();
+    let f: Vec<Component> = from_dir.components().collect();
+    let common = t.iter().zip(&f).take_while(|(a, b)| a == b).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// Writes `data` as a Nix expression at the given indentation (the current line is already
+/// indented). `from_dir` is where relative paths are relative to.
+pub fn write_data(out: &mut String, data: &Data, indent: usize, from_dir: &Path) {
+    match &data.kind {
+        DataKind::Null => out.push_str("null"),
+        DataKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        DataKind::Int(i) => out.push_str(&int(*i)),
+        DataKind::Float(f) => out.push_str(&float(*f)),
+        DataKind::Str(s) => out.push_str(&string(s)),
+        DataKind::Path(p) => out.push_str(&path(p, from_dir)),
+        DataKind::Verbatim(text) => write_verbatim(out, text, indent),
+        DataKind::List(items) => {
+            if items.is_empty() {
+                out.push_str("[ ]");
+            } else if items.len() == 1 && is_simple(&items[0]) {
+                out.push_str("[ ");
+                write_item(out, &items[0], indent, from_dir);
+                out.push_str(" ]");
+            } else {
+                out.push_str("[\n");
+                for item in items {
+                    pad(out, indent + 2);
+                    write_item(out, item, indent + 2, from_dir);
+                    out.push('\n');
+                }
+                pad(out, indent);
+                out.push(']');
+            }
+        }
+        DataKind::Attrs(entries) => {
+            if entries.is_empty() {
+                out.push_str("{ }");
+            } else {
+                out.push_str("{\n");
+                for (key, entry) in entries {
+                    pad(out, indent + 2);
+                    out.push_str(&attr_name(key));
+                    out.push_str(" = ");
+                    write_data(out, &entry.value, indent + 2, from_dir);
+                    out.push_str(";\n");
+                }
+                pad(out, indent);
+                out.push('}');
+            }
+        }
+        DataKind::Override {
+            priority,
+            style,
+            content,
+        } => {
+            match style {
+                OverrideStyle::Force => out.push_str("lib.mkForce "),
+                OverrideStyle::Default => out.push_str("lib.mkDefault "),
+                OverrideStyle::Override => {
+                    let _ = write!(out, "lib.mkOverride {} ", int(*priority));
+                }
+            }
+            write_argument(out, content, indent, from_dir);
+        }
+    }
+}
+
+/// A list item or function argument: negative numbers and applications need parentheses.
+fn write_item(out: &mut String, data: &Data, indent: usize, from_dir: &Path) {
+    write_argument(out, data, indent, from_dir);
+}
+
+fn write_argument(out: &mut String, data: &Data, indent: usize, from_dir: &Path) {
+    let needs_parens = match &data.kind {
+        DataKind::Int(i) => *i < 0,
+        DataKind::Float(f) => f.is_sign_negative(),
+        DataKind::Override { .. } | DataKind::Verbatim(_) => true,
+        _ => false,
+    };
+    if needs_parens {
+        out.push('(');
+        write_data(out, data, indent, from_dir);
+        out.push(')');
+    } else {
+        write_data(out, data, indent, from_dir);
+    }
+}
+
+fn is_simple(d: &Data) -> bool {
+    match &d.kind {
+        DataKind::List(items) => items.is_empty(),
+        DataKind::Attrs(entries) => entries.is_empty(),
+        DataKind::Override { .. } | DataKind::Verbatim(_) => false,
+        _ => true,
+    }
+}
+
+/// Source text of a closed expression, re-indented to the current depth.
+fn write_verbatim(out: &mut String, text: &str, indent: usize) {
+    let mut lines = text.lines();
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = lines.collect();
+    let common = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    // The closing line of a block sits at the block's own indentation.
+    let base = rest
+        .last()
+        .map(|l| l.len() - l.trim_start().len())
+        .unwrap_or(common)
+        .min(common);
+    for line in rest {
+        out.push('\n');
+        if !line.trim().is_empty() {
+            pad(out, indent);
+            out.push_str(&line[base.min(line.len() - line.trim_start().len())..]);
+        }
+    }
+}
+
+pub fn pad(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_quoted_when_needed() {
+        assert_eq!(attr_name("jon"), "jon");
+        assert_eq!(attr_name("a-b_c'"), "a-b_c'");
+        assert_eq!(attr_name("1x"), "\"1x\"");
+        assert_eq!(attr_name("in"), "\"in\"");
+        assert_eq!(attr_name("a.b"), "\"a.b\"");
+        assert_eq!(attr_name(""), "\"\"");
+        assert_eq!(attr_name("${x}"), "\"\\${x}\"");
+    }
+
+    #[test]
+    fn strings_escape_everything_that_could_escape() {
+        assert_eq!(string("a\"b\\c${d}$e\n"), r#""a\"b\\c\${d}$e\n""#);
+    }
+
+    #[test]
+    fn floats_always_have_a_dot() {
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(1e100), "1.0e100");
+        assert_eq!(float(0.1), "0.1");
+        assert_eq!(float(1.5e-7), "1.5e-7");
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_writing_file() {
+        assert_eq!(
+            path(
+                Path::new("/f/services/mesh"),
+                Path::new("/f/generated/inventory/instances")
+            ),
+            "../../../services/mesh"
+        );
+        assert_eq!(
+            path(Path::new("/f/a b.nix"), Path::new("/f")),
+            "(./. + \"/a b.nix\")"
+        );
+        assert_eq!(path(Path::new("/f/x.nix"), Path::new("/f")), "./x.nix");
+    }
+}

@@ -1,0 +1,230 @@
+//! The `read` stage: finds the inventory in a flake and turns it into one spanned data tree,
+//! plus the service modules it names (with the roles each defines) and the flake's inputs.
+//!
+//! This and `write` are the only stages that touch the file system. Nothing outside the flake
+//! directory is read, and nothing is ever executed.
+
+pub mod data;
+pub mod discover;
+pub mod eval;
+pub mod json;
+pub mod merge;
+pub mod strings;
+
+use crate::diagnostics::{Diagnostic, Kind, SourceMap, Span};
+use data::Data;
+use eval::{Evaluator, Thunk, V, opaque_val};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a service module's code is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModuleSource {
+    Path(PathBuf),
+    /// A closed expression written inline.
+    Verbatim(String),
+}
+
+/// A service module registered in the flake (`modules.<name>`).
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub key_span: Span,
+    pub source: ModuleSource,
+    /// The roles it defines, when they can be read statically.
+    pub roles: Option<BTreeMap<String, Span>>,
+}
+
+/// Everything read from one flake.
+pub struct Flake {
+    pub root: PathBuf,
+    pub sources: SourceMap,
+    /// The merged inventory; `None` when nothing defines one.
+    pub inventory: Option<Data>,
+    pub modules: BTreeMap<String, Module>,
+    /// Declared flake inputs.
+    pub inputs: BTreeMap<String, Span>,
+    /// Files the inventory was read from, relative to the flake, in reading order.
+    pub files: Vec<String>,
+}
+
+/// Reads the flake in `dir`. Returns what could be read and every problem found.
+pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let root = match dir.canonicalize() {
+        Ok(r) => r,
+        Err(e) => {
+            diagnostics.push(Diagnostic::new(
+                Kind::Io,
+                format!("cannot open the flake directory `{}`: {e}", dir.display()),
+            ));
+            return (empty(dir.to_path_buf()), diagnostics);
+        }
+    };
+    let flake_nix = root.join("flake.nix");
+    if !flake_nix.is_file() {
+        diagnostics.push(
+            Diagnostic::new(
+                Kind::NoInventory,
+                format!("`{}` has no flake.nix", root.display()),
+            )
+            .with_hint("run inventory-gen in the flake's directory, or pass --flake DIR"),
+        );
+        return (empty(root), diagnostics);
+    }
+    let mut ev = Evaluator::new(root.clone());
+    let found = discover::Discovery::new(&mut ev).run(&flake_nix);
+    diagnostics.extend(found.diagnostics);
+
+    let (inventory, merge_diagnostics) = merge::merge_inventory(found.inventories);
+    diagnostics.extend(merge_diagnostics);
+    if inventory.is_none() && !diagnostics.iter().any(Diagnostic::is_error) {
+        let file = ev.sources.find(&flake_nix);
+        let mut d = Diagnostic::new(Kind::NoInventory, "flake.nix defines no inventory")
+            .with_hint(
+                "looked for: `inventory = …` in the outputs, in a flake-parts module (and its local imports) and in `clan = { … }`; \
+                 the argument of `lib.clan { … }` / `buildClan { … }`; clan `imports`; inventory.json; machines/<name>/ directories",
+            );
+        if let Some(file) = file {
+            d = d.with_span(Span {
+                file,
+                start: 0,
+                end: 0,
+            });
+        }
+        diagnostics.push(d);
+    }
+
+    let mut modules = BTreeMap::new();
+    for def in found.modules {
+        if let Some(existing) = modules.get(&def.name) {
+            let existing: &Module = existing;
+            diagnostics.push(
+                Diagnostic::at(
+                    Kind::Duplicate,
+                    def.key_span,
+                    format!("service module `{}` is registered twice", def.name),
+                )
+                .with_note(existing.key_span, "first registered here"),
+            );
+            continue;
+        }
+        match read_module(&mut ev, &def.value) {
+            Ok((source, roles)) => {
+                modules.insert(
+                    def.name,
+                    Module {
+                        key_span: def.key_span,
+                        source,
+                        roles,
+                    },
+                );
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+
+    let files = found.files.iter().map(|p| ev.display_name(p)).collect();
+    let flake = Flake {
+        root,
+        sources: ev.sources,
+        inventory,
+        modules,
+        inputs: found.inputs,
+        files,
+    };
+    (flake, diagnostics)
+}
+
+fn empty(root: PathBuf) -> Flake {
+    Flake {
+        root,
+        sources: SourceMap::default(),
+        inventory: None,
+        modules: BTreeMap::new(),
+        inputs: BTreeMap::new(),
+        files: Vec::new(),
+    }
+}
+
+type Roles = Option<BTreeMap<String, Span>>;
+
+/// A service module's source and the role names it defines (through its `imports` too).
+fn read_module(ev: &mut Evaluator, value: &Thunk) -> Result<(ModuleSource, Roles), Diagnostic> {
+    let v = ev.force(value)?;
+    let source = match &v.v {
+        V::Path(p) => ModuleSource::Path(p.to_path_buf()),
+        _ => match ev.force_data(value, true)?.kind {
+            data::DataKind::Verbatim(text) => ModuleSource::Verbatim(text),
+            _ => {
+                return Err(Diagnostic::at(
+                    Kind::NotStatic,
+                    v.span,
+                    "a service module must be a path or a closed expression",
+                ));
+            }
+        },
+    };
+    let mut roles = Some(BTreeMap::new());
+    collect_roles(ev, value, &mut roles, 0)?;
+    Ok((source, roles))
+}
+
+fn collect_roles(
+    ev: &mut Evaluator,
+    value: &Thunk,
+    roles: &mut Roles,
+    depth: usize,
+) -> Result<(), Diagnostic> {
+    if depth > 32 {
+        *roles = None;
+        return Ok(());
+    }
+    let mut v = ev.force(value)?;
+    loop {
+        match &v.v {
+            V::Path(p) => {
+                let p = p.to_path_buf();
+                let t = ev.import(&p, Some(v.span))?;
+                v = ev.force(&t)?;
+            }
+            V::Lambda(_) => {
+                let args = Thunk::ready(opaque_val("", v.span));
+                v = ev.apply(v.clone(), args, v.span)?;
+            }
+            _ => break,
+        }
+    }
+    let V::Attrs(map) = &v.v else {
+        *roles = None;
+        return Ok(());
+    };
+    if let Some(b) = map.get("roles") {
+        match ev.force(&b.thunk.clone()) {
+            Ok(r) => match &r.v {
+                V::Attrs(role_map) => {
+                    if let Some(roles) = roles.as_mut() {
+                        for (name, binding) in role_map.iter() {
+                            roles.entry(name.to_string()).or_insert(binding.key_span);
+                        }
+                    }
+                }
+                _ => *roles = None,
+            },
+            Err(_) => *roles = None,
+        }
+    }
+    if let Some(b) = map.get("imports") {
+        match ev.force(&b.thunk.clone()) {
+            Ok(list) => match &list.v {
+                V::List(items) => {
+                    for item in items.iter() {
+                        collect_roles(ev, item, roles, depth + 1)?;
+                    }
+                }
+                _ => *roles = None,
+            },
+            Err(_) => *roles = None,
+        }
+    }
+    Ok(())
+}
