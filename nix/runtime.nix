@@ -1,23 +1,25 @@
 # inventory-gen runtime: applies clan.service modules to one machine, with clan-core's semantics.
-#
-# `import ./runtime.nix { inputs, directory, meta }` gives `{ machine }`. The generated stub
-# `machines/<m>.nix` calls `machine { name, class, instances }`, where `instances.<i>` is
-# `{ file, roles }` for every instance the machine is a member of, and gets back the machine's
-# whole inventory module. That module takes `lib` from the module system that imports it (NixOS,
-# nix-darwin or a bare `lib.evalModules`), never `pkgs`, and imports only the instance files its
-# stub names. For each service (keyed by the pair module.input/module.name) it evaluates the
-# `clan.service` module once with `class = "clan.service"` and the specialArgs `clanLib` (throws
-# when used), `directory`, `exports = { }` and `meta`. The settings of a machine in (instance,
-# role) are one module evaluation of the role's `interface`, the role settings, the machine
-# settings and the settings of the role's tags it carries, so priorities, types, defaults and
-# conflicts behave as in clan-core. `perInstance` runs once per (instance, role, machine) and
-# `perMachine` once per (service, machine) with clan-core's arguments; the result imports their
-# `nixosModule`s (class "nixos") or `darwinModule`s (class "darwin") and each membership's
-# `extraModules`, in clan-core's order. A role that the service does not define, or a stub that
-# disagrees with its instance file, is an error. Not provided: clanLib, exports (always `{ }`),
-# clan-core's JSON-schema assertions; `config.instances` of a service holds only this machine's
-# instances. Role-description and readme warnings are added when the importing system declares
-# `warnings`.
+# `import ./runtime.nix { inputs, directory, meta }` gives `{ machine }`; the generated stub
+# `machines/<m>.nix` calls `machine { name, class, instances }` (`instances.<i> = { file, roles }`
+# for every instance the machine is in) and gets the machine's whole inventory module. For each
+# service, keyed by the pair (module.input, module.name), it evaluates the `clan.service` module
+# once (`class = "clan.service"`, specialArgs `clanLib`, `directory`, `exports = { }`, `meta`),
+# evaluates each membership's settings, runs `perInstance` per (instance, role, machine) and
+# `perMachine` per (service, machine) with clan-core's arguments, and imports their
+# `nixosModule`s (class "nixos") or `darwinModule`s (class "darwin") plus each membership's
+# `extraModules`, in clan-core's order.
+# Guarantees:
+# - The module takes `lib` from the module system that imports it (NixOS, nix-darwin or a bare
+#   `lib.evalModules`), never uses `pkgs`, sets `_class` to the machine's class, and imports only
+#   the instance files its stub names.
+# - Settings of a machine in (instance, role) are ONE module evaluation of the role's `interface`,
+#   the role settings, the machine settings and the settings of the role's tags it carries, so
+#   priorities, types, defaults and conflicts behave as in clan-core; errors name the layer.
+# - A role the service does not define, an unknown key in a service module, or a stub that
+#   disagrees with its instance file is an error.
+# Not provided: clanLib (throws when used), exports (always `{ }`), clan-core's JSON-schema
+# assertions; a service's `config.instances` holds only this machine's instances. Role-description
+# and readme warnings are added to NixOS machines when the importing system declares `warnings`.
 {
   inputs,
   directory,
