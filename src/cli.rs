@@ -5,7 +5,7 @@
 use crate::diagnostics::{self, Diagnostic, Kind, SourceMap};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -179,8 +179,205 @@ pub fn execute(cli: &Cli) -> Outcome {
     }
     match command {
         Command::Eval => eval(cli),
-        Command::Generate | Command::Check { .. } => usage_error("not yet available".into()),
+        Command::Generate => generate(cli, None),
+        Command::Check { diff } => generate(cli, Some(*diff)),
     }
+}
+
+/// The output directory as an absolute path whose existing part is canonical.
+fn out_dir(cli: &Cli, flake_root: &Path) -> PathBuf {
+    let Some(out) = &cli.out else {
+        return flake_root.join("generated").join("inventory");
+    };
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(out))
+        .unwrap_or_else(|_| out.clone());
+    let absolute = crate::read::eval::normalize(&absolute);
+    let mut existing = absolute.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut result = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        result.push(name);
+    }
+    result
+}
+
+/// Runs read → lower → resolve; `None` when an error (or a denied warning) stops the run.
+fn resolve_flake(
+    cli: &Cli,
+    outcome: &mut Outcome,
+) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
+    let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    outcome.diagnostics = diagnostics;
+    let stop = |o: &Outcome| {
+        o.diagnostics
+            .iter()
+            .any(|d| d.is_error() || (cli.deny_warnings && !d.is_error()))
+    };
+    if stop(outcome) {
+        outcome.sources = std::mem::take(&mut flake.sources);
+        return None;
+    }
+    let graph = match &flake.inventory {
+        Some(data) => {
+            let (inventory, lower_diagnostics) = crate::lower::lower(data);
+            outcome.diagnostics.extend(lower_diagnostics);
+            let (graph, resolve_diagnostics) =
+                crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+            outcome.diagnostics.extend(resolve_diagnostics);
+            graph
+        }
+        None => crate::resolve::Graph::default(),
+    };
+    outcome.sources = std::mem::take(&mut flake.sources);
+    if stop(outcome) {
+        return None;
+    }
+    Some((flake, graph))
+}
+
+fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
+    let mut outcome = Outcome::new(SourceMap::default());
+    let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
+        return outcome;
+    };
+    let out = out_dir(cli, &flake.root);
+    if let Err(d) = crate::write::check_out_dir(&flake.root, &out) {
+        outcome.diagnostics.push(d);
+        return outcome;
+    }
+    let mut sources = flake.files.clone();
+    sources.sort();
+    sources.dedup();
+    let layout = crate::emit::Layout {
+        flake_root: &flake.root,
+        out_dir: &out,
+    };
+    let files = crate::emit::emit(&graph, &sources, &layout);
+    let plan = match crate::write::plan(&out, &files) {
+        Ok(plan) => plan,
+        Err(problems) => {
+            outcome.diagnostics.extend(problems);
+            return outcome;
+        }
+    };
+    let shown = out
+        .strip_prefix(&flake.root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| out.clone());
+    let json = cli.format == OutputFormat::Json;
+    let mut report = Vec::new();
+    for (path, change) in &plan.changes {
+        let verb = match (change, check.is_some()) {
+            (crate::write::Change::Create, false) => "created",
+            (crate::write::Change::Update { .. }, false) => "updated",
+            (crate::write::Change::Remove { .. }, false) => "removed",
+            (crate::write::Change::Create, true) => "would create",
+            (crate::write::Change::Update { .. }, true) => "would update",
+            (crate::write::Change::Remove { .. }, true) => "would remove",
+        };
+        report.push((verb, shown.join(path)));
+    }
+    match check {
+        Some(diff) => {
+            if json {
+                outcome.stdout = json_report(&report, plan.unchanged, "check");
+            } else {
+                for (verb, path) in &report {
+                    outcome
+                        .stdout
+                        .push_str(&format!("{verb} {}\n", path.display()));
+                }
+                if diff {
+                    for (path, change) in &plan.changes {
+                        let new = files.get(path).map(String::as_str);
+                        outcome.stdout.push_str(&crate::write::diff(
+                            &shown.join(path),
+                            change,
+                            new,
+                        ));
+                    }
+                }
+                if plan.changes.is_empty() {
+                    outcome.stdout.push_str(&format!(
+                        "{} is up to date ({} files)\n",
+                        shown.display(),
+                        plan.unchanged
+                    ));
+                } else {
+                    outcome.stdout.push_str(&format!(
+                        "{} is stale: {} of {} files would change; run `inventory-gen` to update\n",
+                        shown.display(),
+                        plan.changes.len(),
+                        plan.changes.len() + plan.unchanged
+                    ));
+                }
+            }
+            if !plan.changes.is_empty() {
+                outcome.code = Some(1);
+            }
+        }
+        None => {
+            if let Err(d) = crate::write::apply(&out, &files, &plan, &mut crate::write::Disk) {
+                outcome.diagnostics.push(d);
+                return outcome;
+            }
+            if json {
+                outcome.stdout = json_report(&report, plan.unchanged, "generate");
+            } else {
+                for (verb, path) in &report {
+                    outcome
+                        .stdout
+                        .push_str(&format!("{verb} {}\n", path.display()));
+                }
+                outcome.stdout.push_str(&format!(
+                    "{}: {} changed, {} unchanged\n",
+                    shown.display(),
+                    plan.changes.len(),
+                    plan.unchanged
+                ));
+                if plan
+                    .changes
+                    .values()
+                    .any(|c| *c == crate::write::Change::Create)
+                {
+                    outcome.stdout.push_str(&format!(
+                        "hint: flakes only see files git knows: git add {}\n",
+                        shown.display()
+                    ));
+                }
+            }
+        }
+    }
+    outcome
+}
+
+fn json_report(report: &[(&str, PathBuf)], unchanged: usize, command: &str) -> String {
+    let changes: Vec<serde_json::Value> = report
+        .iter()
+        .map(|(verb, path)| serde_json::json!({ "change": verb.replace(' ', "-"), "path": path }))
+        .collect();
+    let doc = serde_json::json!({
+        "version": 1,
+        "command": command,
+        "changes": changes,
+        "unchanged": unchanged,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 fn eval(cli: &Cli) -> Outcome {

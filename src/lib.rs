@@ -9,4 +9,7 @@
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod lower;
 pub mod read;
+pub mod resolve;
+pub mod write;

@@ -1,0 +1,570 @@
+//! The `lower` stage: turns the merged data tree into the typed inventory model, checking
+//! types (a role's `machines` is an attribute set, `settings` an attribute set, `machineClass`
+//! `nixos` or `darwin`, …) and names (machine and instance names become file names).
+//!
+//! Every value keeps its span. Settings stay data, wrappers included: they are merged by the
+//! module system in Nix, never here.
+
+use crate::diagnostics::{Diagnostic, Kind, Span};
+use crate::read::data::{Data, DataKind, Entry};
+use std::collections::BTreeMap;
+
+/// A string with the place it was written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    Nixos,
+    Darwin,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Nixos => "nixos",
+            Class::Darwin => "darwin",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub icon: Option<String>,
+    pub domain: Option<String>,
+    pub tld: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Deploy {
+    pub target_host: Option<String>,
+    pub build_host: Option<String>,
+    pub forward_agent: Option<bool>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub name: String,
+    /// Where the machine is first defined.
+    pub span: Span,
+    pub class: Class,
+    /// The machine's own `tags`.
+    pub tags: Vec<Spanned<String>>,
+    pub description: Option<String>,
+    pub deploy: Deploy,
+}
+
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub span: Span,
+    pub settings: Option<Data>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RoleTag {
+    pub span: Span,
+    pub settings: Option<Data>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub name: String,
+    pub span: Span,
+    pub machines: BTreeMap<String, Member>,
+    pub tags: BTreeMap<String, RoleTag>,
+    pub settings: Option<Data>,
+    pub extra_modules: Vec<Data>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub name: String,
+    pub span: Span,
+    pub module_name: Spanned<String>,
+    pub module_input: Option<Spanned<String>>,
+    pub roles: BTreeMap<String, Role>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub meta: Meta,
+    pub machines: BTreeMap<String, Machine>,
+    /// `inventory.tags.<t> = [ machines ]`, with the span of the definition.
+    pub tags: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    pub instances: BTreeMap<String, Instance>,
+    /// `inventory.modules.<name>`: paths of service modules (legacy `services` too).
+    pub modules: BTreeMap<String, Spanned<Data>>,
+}
+
+/// Is `name` usable as a file name in the output? `[A-Za-z0-9_-]`, with an optional leading dot.
+pub fn valid_file_name(name: &str) -> bool {
+    let rest = name.strip_prefix('.').unwrap_or(name);
+    !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+struct Lower {
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Strips priority wrappers where the merge already decided (everything but settings).
+fn plain(d: &Data) -> &Data {
+    match &d.kind {
+        DataKind::Override { content, .. } => plain(content),
+        _ => d,
+    }
+}
+
+impl Lower {
+    fn wrong(&mut self, d: &Data, place: &str, expected: &str) {
+        self.diagnostics.push(
+            Diagnostic::at(
+                Kind::WrongType,
+                d.span,
+                format!("{place} must be {expected}, found {}", d.type_name()),
+            )
+            .with_label("here"),
+        );
+    }
+
+    fn attrs<'d>(&mut self, d: &'d Data, place: &str) -> Option<&'d BTreeMap<String, Entry>> {
+        let d = plain(d);
+        match &d.kind {
+            DataKind::Attrs(a) => Some(a),
+            _ => {
+                self.wrong(d, place, "an attribute set");
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, d: &Data, place: &str) -> Option<String> {
+        let d = plain(d);
+        match &d.kind {
+            DataKind::Str(s) => Some(s.clone()),
+            _ => {
+                self.wrong(d, place, "a string");
+                None
+            }
+        }
+    }
+
+    fn opt_string(&mut self, d: Option<&Entry>, place: &str) -> Option<String> {
+        let d = plain(&d?.value);
+        match &d.kind {
+            DataKind::Null => None,
+            _ => self.string(d, place),
+        }
+    }
+
+    fn strings(&mut self, d: &Data, place: &str) -> Vec<Spanned<String>> {
+        let d = plain(d);
+        let DataKind::List(items) = &d.kind else {
+            self.wrong(d, place, "a list of strings");
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| {
+                self.string(item, &format!("each entry of {place}"))
+                    .map(|value| Spanned {
+                        value,
+                        span: item.span,
+                    })
+            })
+            .collect()
+    }
+
+    fn settings(&mut self, d: &Data, place: &str) -> Option<Data> {
+        match &plain(d).kind {
+            DataKind::Attrs(_) => Some(d.clone()),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::at(
+                        Kind::WrongType,
+                        d.span,
+                        format!("{place} must be an attribute set, found {}", d.type_name()),
+                    )
+                    .with_hint("settings are data: `settings = { port = 80; };`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn name(&mut self, what: &str, name: &str, span: Span) -> bool {
+        if valid_file_name(name) {
+            return true;
+        }
+        self.diagnostics.push(
+            Diagnostic::at(Kind::BadName, span, format!("{what} name `{name}` cannot be used"))
+                .with_label("this name")
+                .with_hint(format!(
+                    "{what} names become file names: use letters, digits, `-` and `_` (a leading `.` is allowed)"
+                )),
+        );
+        false
+    }
+
+    /// Names that differ only in case collide on case-insensitive file systems.
+    fn case_collisions<'a, T>(
+        &mut self,
+        what: &str,
+        names: impl Iterator<Item = (&'a String, Span, &'a T)>,
+    ) where
+        T: 'a,
+    {
+        let mut seen: BTreeMap<String, (&String, Span)> = BTreeMap::new();
+        for (name, span, _) in names {
+            let folded = name.to_lowercase();
+            if let Some((first, first_span)) = seen.get(&folded) {
+                self.diagnostics.push(
+                    Diagnostic::at(
+                        Kind::BadName,
+                        span,
+                        format!("{what} `{name}` differs from `{first}` only in case"),
+                    )
+                    .with_note(*first_span, "the other one")
+                    .with_hint("their generated files would collide on case-insensitive file systems (macOS); rename one"),
+                );
+            } else {
+                seen.insert(folded, (name, span));
+            }
+        }
+    }
+
+    fn meta(&mut self, d: &Data) -> Meta {
+        let Some(a) = self.attrs(d, "`meta`") else {
+            return Meta::default();
+        };
+        Meta {
+            name: self.opt_string(a.get("name"), "`meta.name`"),
+            description: self.opt_string(a.get("description"), "`meta.description`"),
+            icon: self.opt_string(a.get("icon"), "`meta.icon`"),
+            domain: self.opt_string(a.get("domain"), "`meta.domain`"),
+            tld: self.opt_string(a.get("tld"), "`meta.tld`"),
+        }
+    }
+
+    fn machine(&mut self, name: &str, entry: &Entry) -> Machine {
+        let place =
+            |field: &str| format!("`machines.{}.{field}`", crate::emit::nix::attr_name(name));
+        let mut machine = Machine {
+            name: name.to_string(),
+            span: entry.key_span,
+            class: Class::Nixos,
+            tags: Vec::new(),
+            description: None,
+            deploy: Deploy {
+                target_host: None,
+                build_host: None,
+                forward_agent: None,
+            },
+        };
+        let Some(a) = self.attrs(&entry.value, &place("")) else {
+            return machine;
+        };
+        if let Some(c) = a.get("machineClass") {
+            match plain(&c.value).as_str() {
+                Some("nixos") => machine.class = Class::Nixos,
+                Some("darwin") => machine.class = Class::Darwin,
+                _ => self.diagnostics.push(
+                    Diagnostic::at(
+                        Kind::WrongType,
+                        c.value.span,
+                        format!("{} must be \"nixos\" or \"darwin\"", place("machineClass")),
+                    )
+                    .with_label("here"),
+                ),
+            }
+        }
+        if let Some(t) = a.get("tags") {
+            machine.tags = self.strings(&t.value, &place("tags"));
+        }
+        machine.description = self.opt_string(a.get("description"), &place("description"));
+        self.opt_string(a.get("name"), &place("name"));
+        self.opt_string(a.get("icon"), &place("icon"));
+        if let Some(i) = a.get("installedAt")
+            && !matches!(plain(&i.value).kind, DataKind::Int(_) | DataKind::Null)
+        {
+            self.wrong(&i.value, &place("installedAt"), "an integer (unix seconds)");
+        }
+        if let Some(deploy) = a.get("deploy")
+            && let Some(d) = self.attrs(&deploy.value, &place("deploy"))
+        {
+            machine.deploy.target_host =
+                self.opt_string(d.get("targetHost"), &place("deploy.targetHost"));
+            machine.deploy.build_host =
+                self.opt_string(d.get("buildHost"), &place("deploy.buildHost"));
+            if let Some(f) = d.get("forwardAgent") {
+                match plain(&f.value).kind {
+                    DataKind::Bool(b) => machine.deploy.forward_agent = Some(b),
+                    DataKind::Null => {}
+                    _ => self.wrong(&f.value, &place("deploy.forwardAgent"), "a boolean"),
+                }
+            }
+        }
+        machine
+    }
+
+    fn role(&mut self, instance: &str, name: &str, entry: &Entry) -> Role {
+        let prefix = format!(
+            "`instances.{}.roles.{}",
+            crate::emit::nix::attr_name(instance),
+            crate::emit::nix::attr_name(name)
+        );
+        let mut role = Role {
+            name: name.to_string(),
+            span: entry.key_span,
+            machines: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            settings: None,
+            extra_modules: Vec::new(),
+        };
+        let Some(a) = self.attrs(&entry.value, &format!("{prefix}`")) else {
+            return role;
+        };
+        if let Some(m) = a.get("machines") {
+            let machines = plain(&m.value);
+            match &machines.kind {
+                DataKind::Attrs(members) => {
+                    for (machine, member) in members {
+                        let settings = self.member_settings(
+                            &member.value,
+                            &format!("{prefix}.machines.{machine}"),
+                        );
+                        role.machines.insert(
+                            machine.clone(),
+                            Member {
+                                span: member.key_span,
+                                settings,
+                            },
+                        );
+                    }
+                }
+                _ => self.diagnostics.push(
+                    Diagnostic::at(
+                        Kind::WrongType,
+                        machines.span,
+                        format!(
+                            "{prefix}.machines` must be an attribute set, found {}",
+                            machines.type_name()
+                        ),
+                    )
+                    .with_label("here")
+                    .with_hint(
+                        "name machines as attributes: `machines = { jon = { }; sara = { }; };`",
+                    ),
+                ),
+            }
+        }
+        if let Some(t) = a.get("tags") {
+            let tags = plain(&t.value);
+            match &tags.kind {
+                DataKind::List(_) => {
+                    for tag in self.strings(tags, &format!("{prefix}.tags`")) {
+                        role.tags.entry(tag.value).or_insert(RoleTag {
+                            span: tag.span,
+                            settings: None,
+                        });
+                    }
+                }
+                DataKind::Attrs(entries) => {
+                    for (tag, e) in entries {
+                        let settings =
+                            self.member_settings(&e.value, &format!("{prefix}.tags.{tag}"));
+                        role.tags.insert(
+                            tag.clone(),
+                            RoleTag {
+                                span: e.key_span,
+                                settings,
+                            },
+                        );
+                    }
+                }
+                _ => self.wrong(
+                    tags,
+                    &format!("{prefix}.tags`"),
+                    "a list or an attribute set",
+                ),
+            }
+        }
+        if let Some(s) = a.get("settings") {
+            role.settings = self.settings(&s.value, &format!("{prefix}.settings`"));
+        }
+        if let Some(x) = a.get("extraModules") {
+            let list = plain(&x.value);
+            match &list.kind {
+                DataKind::List(items) => {
+                    for item in items {
+                        match &item.kind {
+                            DataKind::Path(_) | DataKind::Verbatim(_) => role.extra_modules.push(item.clone()),
+                            _ => self.diagnostics.push(
+                                Diagnostic::at(
+                                    Kind::WrongType,
+                                    item.span,
+                                    format!("each entry of {prefix}.extraModules` must be a path or a module, found {}", item.type_name()),
+                                )
+                                .with_hint("write a path such as `./modules/extra.nix` (strings are not supported by clan either)"),
+                            ),
+                        }
+                    }
+                }
+                _ => self.wrong(list, &format!("{prefix}.extraModules`"), "a list"),
+            }
+        }
+        role
+    }
+
+    /// `{ settings = …; }` of a member or tag.
+    fn member_settings(&mut self, d: &Data, place: &str) -> Option<Data> {
+        let a = self.attrs(d, &format!("{place}`"))?;
+        let s = a.get("settings")?;
+        self.settings(&s.value, &format!("{place}.settings`"))
+    }
+
+    fn instance(&mut self, name: &str, entry: &Entry) -> Instance {
+        let mut instance = Instance {
+            name: name.to_string(),
+            span: entry.key_span,
+            module_name: Spanned {
+                value: name.to_string(),
+                span: entry.key_span,
+            },
+            module_input: None,
+            roles: BTreeMap::new(),
+        };
+        let prefix = format!("`instances.{}", crate::emit::nix::attr_name(name));
+        let Some(a) = self.attrs(&entry.value, &format!("{prefix}`")) else {
+            return instance;
+        };
+        if let Some(m) = a.get("module")
+            && let Some(module) = self.attrs(&m.value, &format!("{prefix}.module`"))
+        {
+            if let Some(n) = module.get("name")
+                && let Some(value) = self.string(&n.value, &format!("{prefix}.module.name`"))
+            {
+                instance.module_name = Spanned {
+                    value,
+                    span: n.value.span,
+                };
+            }
+            if let Some(i) = module.get("input")
+                && let Some(value) = self.opt_string(Some(i), &format!("{prefix}.module.input`"))
+            {
+                instance.module_input = Some(Spanned {
+                    value,
+                    span: i.value.span,
+                });
+            }
+        }
+        if let Some(r) = a.get("roles")
+            && let Some(roles) = self.attrs(&r.value, &format!("{prefix}.roles`"))
+        {
+            for (role, e) in roles {
+                let lowered = self.role(name, role, e);
+                instance.roles.insert(role.clone(), lowered);
+            }
+        }
+        instance
+    }
+}
+
+/// Lowers the merged inventory. Problems are returned, never thrown.
+pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
+    let mut l = Lower {
+        diagnostics: Vec::new(),
+    };
+    let mut inventory = Inventory::default();
+    let Some(top) = l.attrs(data, "the inventory") else {
+        return (inventory, l.diagnostics);
+    };
+    if let Some(m) = top.get("meta") {
+        inventory.meta = l.meta(&m.value);
+    }
+    if let Some(m) = top.get("machines")
+        && let Some(machines) = l.attrs(&m.value, "`machines`")
+    {
+        for (name, entry) in machines {
+            if l.name("machine", name, entry.key_span) {
+                let machine = l.machine(name, entry);
+                inventory.machines.insert(name.clone(), machine);
+            }
+        }
+        let names: Vec<(&String, Span, &())> = inventory
+            .machines
+            .values()
+            .map(|m| (&m.name, m.span, &()))
+            .collect();
+        l.case_collisions("machine", names.into_iter());
+    }
+    if let Some(t) = top.get("tags")
+        && let Some(tags) = l.attrs(&t.value, "`tags`")
+    {
+        for (tag, entry) in tags {
+            let members = l.strings(
+                &entry.value,
+                &format!("`tags.{}`", crate::emit::nix::attr_name(tag)),
+            );
+            inventory.tags.insert(
+                tag.clone(),
+                Spanned {
+                    value: members,
+                    span: entry.key_span,
+                },
+            );
+        }
+    }
+    if let Some(i) = top.get("instances")
+        && let Some(instances) = l.attrs(&i.value, "`instances`")
+    {
+        for (name, entry) in instances {
+            if l.name("instance", name, entry.key_span) {
+                let instance = l.instance(name, entry);
+                inventory.instances.insert(name.clone(), instance);
+            }
+        }
+        let names: Vec<(&String, Span, &())> = inventory
+            .instances
+            .values()
+            .map(|i| (&i.name, i.span, &()))
+            .collect();
+        l.case_collisions("instance", names.into_iter());
+    }
+    if let Some(m) = top.get("modules")
+        && let Some(modules) = l.attrs(&m.value, "`modules`")
+    {
+        for (name, entry) in modules {
+            inventory.modules.insert(
+                name.clone(),
+                Spanned {
+                    value: entry.value.clone(),
+                    span: entry.key_span,
+                },
+            );
+        }
+    }
+    (inventory, l.diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        for ok in ["jon", "backup_server", "a-b", ".hidden", "X1"] {
+            assert!(valid_file_name(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "a b", "ä", "a.b", "../x", ".."] {
+            assert!(!valid_file_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The `resolve` stage: computes every machine's tags and every (instance, role) membership with
+//! its provenance, resolves each instance's service module, and checks what can be checked
+//! statically: unknown machines, roles, modules and inputs are errors (with suggestions), a tag
+//! that matches no machine is a warning.
+//!
+//! Semantics follow clan-core: tags are a machine's own plus `all`, `nixos`/`darwin` and every
+//! `inventory.tags.<t>` naming it (a user definition of `tags.all`/`nixos`/`darwin` replaces the
+//! computed one); a machine is in a role when the role names it or carries one of its tags.
+//! The work is linear in the size of the inventory plus the number of memberships.
+
+use crate::diagnostics::{Diagnostic, Kind, Span, suggest};
+use crate::lower::{Class, Deploy, Inventory, Meta};
+use crate::read::data::Data;
+use crate::read::{Module, ModuleSource};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a machine holds a role.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reason {
+    /// Named in `roles.<r>.machines`.
+    Named(Span),
+    /// Carries a tag listed in `roles.<r>.tags`.
+    Tag { tag: String, span: Span },
+}
+
+/// Where a machine's tag comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TagSource {
+    Own(Span),
+    /// `inventory.tags.<t>` names the machine.
+    Inventory(Span),
+    /// `all`, `nixos` or `darwin`.
+    Builtin,
+}
+
+#[derive(Clone, Debug)]
+pub struct Membership {
+    pub reasons: Vec<Reason>,
+    pub settings: Option<Data>,
+    /// The role's tags that have settings and that this machine carries, sorted.
+    pub tag_settings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RoleGraph {
+    pub span: Span,
+    pub members: BTreeMap<String, Membership>,
+    pub settings: Option<Data>,
+    pub tag_settings: BTreeMap<String, Data>,
+    pub extra_modules: Vec<Data>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServiceRef {
+    /// A module of this flake.
+    Local { name: String, source: ModuleSource },
+    /// `inputs.<input>.clan.modules.<name>`.
+    Input { input: String, name: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct InstanceGraph {
+    pub span: Span,
+    pub module_name: String,
+    pub module_input: Option<String>,
+    pub service: ServiceRef,
+    pub roles: BTreeMap<String, RoleGraph>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MachineGraph {
+    pub span: Span,
+    pub class: Class,
+    pub tags: BTreeMap<String, Vec<TagSource>>,
+    pub description: Option<String>,
+    pub deploy: Deploy,
+    /// instance → roles held in it.
+    pub instances: BTreeMap<String, BTreeSet<String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub meta: Meta,
+    pub machines: BTreeMap<String, MachineGraph>,
+    pub instances: BTreeMap<String, InstanceGraph>,
+}
+
+const BUILTIN_TAGS: [&str; 3] = ["all", "darwin", "nixos"];
+
+/// Resolves the inventory against the flake's modules and inputs.
+pub fn resolve(
+    inventory: &Inventory,
+    modules: &BTreeMap<String, Module>,
+    inputs: &BTreeMap<String, Span>,
+) -> (Graph, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut graph = Graph {
+        meta: inventory.meta.clone(),
+        ..Graph::default()
+    };
+
+    for (name, m) in &inventory.machines {
+        let mut tags: BTreeMap<String, Vec<TagSource>> = BTreeMap::new();
+        for t in &m.tags {
+            tags.entry(t.value.clone())
+                .or_default()
+                .push(TagSource::Own(t.span));
+        }
+        for builtin in BUILTIN_TAGS {
+            let applies = match builtin {
+                "all" => true,
+                "nixos" => m.class == Class::Nixos,
+                _ => m.class == Class::Darwin,
+            };
+            if applies && !inventory.tags.contains_key(builtin) {
+                tags.entry(builtin.to_string())
+                    .or_default()
+                    .push(TagSource::Builtin);
+            }
+        }
+        graph.machines.insert(
+            name.clone(),
+            MachineGraph {
+                span: m.span,
+                class: m.class,
+                tags,
+                description: m.description.clone(),
+                deploy: m.deploy.clone(),
+                instances: BTreeMap::new(),
+            },
+        );
+    }
+    for (tag, members) in &inventory.tags {
+        for member in &members.value {
+            if let Some(machine) = graph.machines.get_mut(&member.value) {
+                machine
+                    .tags
+                    .entry(tag.clone())
+                    .or_default()
+                    .push(TagSource::Inventory(member.span));
+            }
+        }
+    }
+    let mut tagged: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, machine) in &graph.machines {
+        for tag in machine.tags.keys() {
+            tagged.entry(tag.as_str()).or_default().push(name.as_str());
+        }
+    }
+
+    let mut instances = BTreeMap::new();
+    let mut held: Vec<(String, String, String)> = Vec::new();
+    for (iname, instance) in &inventory.instances {
+        let service = resolve_module(instance, modules, inputs, &mut diagnostics);
+        if let Some(ServiceRef::Local { name, .. }) = &service
+            && let Some(defined) = modules.get(name).and_then(|m| m.roles.as_ref())
+        {
+            for (role, r) in &instance.roles {
+                if !defined.contains_key(role) {
+                    let names: Vec<&str> = defined.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::at(
+                        Kind::UnknownRole,
+                        r.span,
+                        format!(
+                            "instance `{iname}` uses role `{role}`, which service module `{name}` does not define"
+                        ),
+                    )
+                    .with_label("unknown role");
+                    d = d.with_hint(match suggest(role, names.iter().copied()) {
+                        Some(s) => {
+                            format!("did you mean `{s}`? `{name}` defines: {}", names.join(", "))
+                        }
+                        None => format!("`{name}` defines: {}", names.join(", ")),
+                    });
+                    if let Some(m) = modules.get(name) {
+                        d = d.with_note(m.key_span, "module registered here");
+                    }
+                    diagnostics.push(d);
+                }
+            }
+        }
+        let mut roles = BTreeMap::new();
+        for (rname, role) in &instance.roles {
+            let mut members: BTreeMap<String, Membership> = BTreeMap::new();
+            for (machine, member) in &role.machines {
+                if !graph.machines.contains_key(machine) {
+                    let names = graph.machines.keys().map(String::as_str);
+                    let mut d = Diagnostic::at(
+                        Kind::UnknownMachine,
+                        member.span,
+                        format!("machine `{machine}` is not in the inventory"),
+                    )
+                    .with_label("named here");
+                    d = match suggest(machine, names) {
+                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                        None => d.with_hint(
+                            "add it under `inventory.machines`, or create machines/<name>/",
+                        ),
+                    };
+                    diagnostics.push(d);
+                    continue;
+                }
+                members.insert(
+                    machine.clone(),
+                    Membership {
+                        reasons: vec![Reason::Named(member.span)],
+                        settings: member.settings.clone(),
+                        tag_settings: Vec::new(),
+                    },
+                );
+            }
+            for (tag, role_tag) in &role.tags {
+                let Some(machines) = tagged.get(tag.as_str()) else {
+                    let known: Vec<&str> = tagged.keys().copied().collect();
+                    let mut d = Diagnostic::at(
+                        Kind::UnusedTag,
+                        role_tag.span,
+                        format!("no machine has tag `{tag}` (instance `{iname}`, role `{rname}`)"),
+                    )
+                    .with_label("matches nothing");
+                    d = match suggest(tag, known.iter().copied()) {
+                        Some(s) => d.with_hint(format!(
+                            "did you mean `{s}`? tags in use: {}",
+                            known.join(", ")
+                        )),
+                        None => d.with_hint(format!("tags in use: {}", known.join(", "))),
+                    };
+                    diagnostics.push(d);
+                    continue;
+                };
+                for machine in machines {
+                    members
+                        .entry(machine.to_string())
+                        .or_insert_with(|| Membership {
+                            reasons: Vec::new(),
+                            settings: None,
+                            tag_settings: Vec::new(),
+                        })
+                        .reasons
+                        .push(Reason::Tag {
+                            tag: tag.clone(),
+                            span: role_tag.span,
+                        });
+                }
+            }
+            let mut tag_settings = BTreeMap::new();
+            for (tag, role_tag) in &role.tags {
+                if let Some(s) = &role_tag.settings {
+                    tag_settings.insert(tag.clone(), s.clone());
+                }
+            }
+            // Tag settings apply to every member carrying the tag, however it became a member.
+            for (machine, membership) in members.iter_mut() {
+                if let Some(m) = graph.machines.get(machine) {
+                    membership.tag_settings = tag_settings
+                        .keys()
+                        .filter(|t| m.tags.contains_key(*t))
+                        .cloned()
+                        .collect();
+                }
+                held.push((machine.clone(), iname.clone(), rname.clone()));
+            }
+            roles.insert(
+                rname.clone(),
+                RoleGraph {
+                    span: role.span,
+                    members,
+                    settings: role.settings.clone(),
+                    tag_settings,
+                    extra_modules: role.extra_modules.clone(),
+                },
+            );
+        }
+        if let Some(service) = service {
+            instances.insert(
+                iname.clone(),
+                InstanceGraph {
+                    span: instance.span,
+                    module_name: instance.module_name.value.clone(),
+                    module_input: instance.module_input.as_ref().map(|i| i.value.clone()),
+                    service,
+                    roles,
+                },
+            );
+        }
+    }
+    for (machine, instance, role) in held {
+        if instances.contains_key(&instance)
+            && let Some(m) = graph.machines.get_mut(&machine)
+        {
+            m.instances.entry(instance).or_default().insert(role);
+        }
+    }
+    graph.instances = instances;
+    (graph, diagnostics)
+}
+
+fn resolve_module(
+    instance: &crate::lower::Instance,
+    modules: &BTreeMap<String, Module>,
+    inputs: &BTreeMap<String, Span>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ServiceRef> {
+    let name = &instance.module_name.value;
+    let local = |m: &Module| ServiceRef::Local {
+        name: name.clone(),
+        source: m.source.clone(),
+    };
+    let registered: Vec<&str> = modules.keys().map(String::as_str).collect();
+    match instance.module_input.as_ref().map(|i| i.value.as_str()) {
+        None => {
+            if let Some(m) = modules.get(name) {
+                return Some(local(m));
+            }
+            if inputs.contains_key("clan-core") {
+                return Some(ServiceRef::Input {
+                    input: "clan-core".into(),
+                    name: name.clone(),
+                });
+            }
+            let mut d = Diagnostic::at(
+                Kind::UnknownModule,
+                instance.module_name.span,
+                format!("instance `{}` uses service module `{name}`, which this flake does not register", instance.name),
+            )
+            .with_label("unknown module");
+            d = d.with_hint(match suggest(name, registered.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if registered.is_empty() => "register it with `modules.<name> = ./path;` beside the inventory, or declare the `clan-core` input for its built-in modules".into(),
+                None => format!("registered modules: {}", registered.join(", ")),
+            });
+            diagnostics.push(d);
+            None
+        }
+        Some("self") => match modules.get(name) {
+            Some(m) => Some(local(m)),
+            None => {
+                let mut d = Diagnostic::at(
+                    Kind::UnknownModule,
+                    instance.module_name.span,
+                    format!(
+                        "this flake provides no service module `{name}` (`module.input = \"self\"`)"
+                    ),
+                )
+                .with_label("unknown module");
+                d = d.with_hint(match suggest(name, registered.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if registered.is_empty() => {
+                        "register it with `modules.<name> = ./path;` beside the inventory".into()
+                    }
+                    None => format!("registered modules: {}", registered.join(", ")),
+                });
+                diagnostics.push(d);
+                None
+            }
+        },
+        Some(input) => {
+            if inputs.contains_key(input) {
+                return Some(ServiceRef::Input {
+                    input: input.to_string(),
+                    name: name.clone(),
+                });
+            }
+            let span = instance
+                .module_input
+                .as_ref()
+                .map(|i| i.span)
+                .unwrap_or(instance.span);
+            let declared: Vec<&str> = inputs.keys().map(String::as_str).collect();
+            let mut d = Diagnostic::at(
+                Kind::UnknownInput,
+                span,
+                format!("flake.nix declares no input `{input}`"),
+            )
+            .with_label("unknown input");
+            d = d.with_hint(match suggest(input, declared.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if declared.is_empty() => {
+                    "declare it in flake.nix: `inputs.<name>.url = …;`".into()
+                }
+                None => format!("declared inputs: {}", declared.join(", ")),
+            });
+            diagnostics.push(d);
+            None
+        }
+    }
+}
