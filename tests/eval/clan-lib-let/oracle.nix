@@ -1,0 +1,6 @@
+# Real Nix's answer for this fixture: ../mock.nix stands in for the flake's inputs.
+# The flake exports the value of `clan-core.lib.clan` as `clan`.
+let
+  mock = import ../mock.nix { dir = ./.; };
+in
+mock.inventoryOf ((import ./flake.nix).outputs mock.inputs).clan

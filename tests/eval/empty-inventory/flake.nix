@@ -1,0 +1,6 @@
+{
+  description = "An inventory that is an empty attrset";
+  outputs = { self, ... }: {
+    inventory = { };
+  };
+}
