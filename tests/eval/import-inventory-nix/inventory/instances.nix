@@ -1,0 +1,3 @@
+{
+  base.roles.default.tags = [ "imported" ];
+}

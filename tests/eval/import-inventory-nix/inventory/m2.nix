@@ -1,0 +1,1 @@
+{ description = "from a file imported by a file imported by a file"; }

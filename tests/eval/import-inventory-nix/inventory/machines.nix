@@ -1,0 +1,6 @@
+{
+  m1 = {
+    tags = [ "imported" ];
+  };
+  m2 = import ./m2.nix;
+}

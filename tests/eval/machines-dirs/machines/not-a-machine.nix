@@ -1,0 +1,2 @@
+# A file, not a machine.
+{ }
