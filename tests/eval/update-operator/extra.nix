@@ -1,0 +1,4 @@
+{
+  description = "from extra.nix";
+  tags = [ "extra" ];
+}
