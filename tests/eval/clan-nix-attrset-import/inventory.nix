@@ -1,0 +1,10 @@
+{
+  machines.one.tags = [ "imported" ];
+  instances.custom = {
+    module = {
+      name = "custom";
+      input = "self";
+    };
+    roles.default.tags = [ "imported" ];
+  };
+}
