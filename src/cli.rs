@@ -147,7 +147,10 @@ fn summary(errors: usize, warnings: usize) -> String {
 }
 
 fn exit_code(diagnostics: &[Diagnostic], forced: Option<u8>, deny_warnings: bool) -> u8 {
-    if diagnostics.iter().any(|d| d.kind == Kind::Io) {
+    if diagnostics
+        .iter()
+        .any(|d| matches!(d.kind, Kind::Io | Kind::Usage))
+    {
         return 2;
     }
     let failing = diagnostics

@@ -153,8 +153,8 @@ pub enum Kind {
     ForeignFile,
     /// Reading or writing the file system failed.
     Io,
-    /// Generated files differ from what is on disk (`check`).
-    Stale,
+    /// The command line asks for something that cannot be done.
+    Usage,
 }
 
 impl Kind {
@@ -180,7 +180,7 @@ impl Kind {
             Kind::CannotMigrate => "cannot-migrate",
             Kind::ForeignFile => "foreign-file",
             Kind::Io => "io",
-            Kind::Stale => "stale",
+            Kind::Usage => "usage",
         }
     }
 
@@ -212,7 +212,7 @@ impl Kind {
         Kind::CannotMigrate,
         Kind::ForeignFile,
         Kind::Io,
-        Kind::Stale,
+        Kind::Usage,
     ];
 }
 

@@ -36,11 +36,14 @@ fn io(message: String) -> Diagnostic {
 /// Checks where the output directory is: inside the flake, not through a symbolic link.
 pub fn check_out_dir(flake_root: &Path, out_dir: &Path) -> Result<(), Diagnostic> {
     if !out_dir.starts_with(flake_root) {
-        return Err(io(format!(
-            "the output directory `{}` is outside the flake `{}`",
-            out_dir.display(),
-            flake_root.display()
-        ))
+        return Err(Diagnostic::new(
+            Kind::Usage,
+            format!(
+                "the output directory `{}` is outside the flake `{}`",
+                out_dir.display(),
+                flake_root.display()
+            ),
+        )
         .with_hint(
             "generated files belong in the flake so that its configurations can import them",
         ));

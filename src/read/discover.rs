@@ -110,9 +110,10 @@ impl<'a> Discovery<'a> {
             _ => outputs.clone(),
         };
         if let V::Attrs(map) = &result.v {
-            if let Some(inventory) = map.get("inventory") {
-                let t = inventory.thunk.clone();
-                self.inventory(&t)?;
+            if map.contains_key("inventory") {
+                // Plain outputs holding an inventory are read like a clan config
+                // (`inventory`, `meta`, `modules` beside it).
+                self.clan_config(&Thunk::ready(result.clone()))?;
             }
             if let Some(clan) = map.get("clan") {
                 // An output named `clan` is often clan-core's result, not a config: only a

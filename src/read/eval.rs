@@ -1856,6 +1856,11 @@ fn syntax_error(file: FileId, e: &rnix::ParseError) -> Diagnostic {
             "the file is not valid Nix".into(),
         ),
     };
+    // Point at where the problem starts, not at everything rnix skipped after it.
+    let span = Span {
+        end: span.end.min(span.start.saturating_add(1)),
+        ..span
+    };
     err(Kind::Syntax, span, message).with_label("here")
 }
 

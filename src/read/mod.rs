@@ -123,6 +123,58 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
         }
     }
 
+    // `inventory.modules.<name> = ./path;` registers a module too (clan-core ignores it; the
+    // legacy `services` API and many flakes still use it).
+    let inventory_modules: Vec<(String, Span, PathBuf)> = inventory
+        .as_ref()
+        .and_then(|d| d.as_attrs())
+        .and_then(|a| a.get("modules"))
+        .and_then(|m| m.value.as_attrs())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(name, e)| match &e.value.kind {
+                    data::DataKind::Path(p) => Some((name.clone(), e.key_span, p.clone())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, key_span, path) in inventory_modules {
+        if modules.contains_key(&name) {
+            continue;
+        }
+        if path.is_dir() && !path.join("default.nix").exists() {
+            // A legacy clanModule directory (roles/<role>.nix), not a clan.service module.
+            modules.insert(
+                name,
+                Module {
+                    key_span,
+                    source: ModuleSource::Path(path),
+                    roles: None,
+                },
+            );
+            continue;
+        }
+        let value = Thunk::ready(eval::Val {
+            v: V::Path(path.into()),
+            span: key_span,
+        });
+        match read_module(&mut ev, &value) {
+            Ok((source, roles)) => {
+                modules.insert(
+                    name,
+                    Module {
+                        key_span,
+                        source,
+                        roles,
+                    },
+                );
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+
     let files = found.files.iter().map(|p| ev.display_name(p)).collect();
     let flake = Flake {
         root,

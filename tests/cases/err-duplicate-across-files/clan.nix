@@ -1,0 +1,7 @@
+{
+  inventory.machines.jon = { };
+  inventory.instances.web.roles.server = {
+    machines.jon = { };
+    settings.workers = 4;
+  };
+}

@@ -1,0 +1,9 @@
+{
+  inputs.clan-core.url = "git+https://git.clan.lol/clan/clan-core";
+  outputs =
+    { clan-core, ... }:
+    clan-core.lib.clan {
+      imports = [ ./clan.nix ];
+      inventory.instances.web.roles.server.settings.port = 8080;
+    };
+}

@@ -1,0 +1,10 @@
+{
+  outputs = inputs: {
+    inventory = {
+      machines.jon.tags = [ "web" ];
+      machines.jon = {
+        tags = [ "db" ];
+      };
+    };
+  };
+}

@@ -1,0 +1,7 @@
+{
+  outputs =
+    { self, nixpkgs, ... }:
+    {
+      inventory.machines = nixpkgs.lib.genAttrs [ "jon" "sara" ] (name: { });
+    };
+}

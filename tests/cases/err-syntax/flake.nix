@@ -1,0 +1,8 @@
+{
+  outputs = inputs: {
+    inventory = {
+      machines.jon = { tags = [ "web" ] }
+      machines.sara = { };
+    };
+  };
+}
