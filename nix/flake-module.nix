@@ -62,8 +62,10 @@ let
     else
       "${toString cfg.directory}/${generatedRelative}";
 
-  # Arguments appended to every command: `--out` only when the directory is not the default.
+  # `--out` (resolved by the tool against the working directory), only when not the default:
+  # relative for the app and the hook (run at the flake's root), under `$src` for the check.
   outArgs = lib.optionalString (!defaultGenerated) " --out ${lib.escapeShellArg generatedRelative}";
+  checkOutArgs = lib.optionalString (!defaultGenerated) " --out \"$src\"/${lib.escapeShellArg generatedRelative}";
 
   # Files whose changes may change the generated files (a Python regex, as pre-commit wants).
   hookFiles = "^(flake\\.nix|clan\\.nix|inventory\\.(json|nix)|(machines|services|modules|clan|inventory)/.*\\.nix|${lib.escapeRegex generatedRelative}/.*)$";
@@ -281,7 +283,7 @@ in
                     src = cfg.directory;
                   }
                   ''
-                    if ! inventory-gen check --diff --flake "$src"${outArgs}; then
+                    if ! inventory-gen check --diff --flake "$src"${checkOutArgs}; then
                       echo >&2
                       echo "inventory-gen: ${generatedRelative} is stale or the inventory has errors (see above)." >&2
                       echo "Run 'nix run .#inventory-gen' (or 'inventory-gen') in the flake and commit the result." >&2

@@ -462,7 +462,7 @@ fn flake_module_adds_app_and_check() {
     );
     assert_contains(
         custom["system"]["check"]["buildCommand"].as_str().unwrap(),
-        &["inventory-gen check --diff --flake \"$src\" --out nix/generated;"],
+        &["inventory-gen check --diff --flake \"$src\" --out \"$src\"/nix/generated;"],
     );
     assert_contains(
         custom["hookFiles"].as_str().unwrap(),
@@ -778,4 +778,25 @@ fn pre_commit_hooks_yaml_declares_both_hooks() {
         entries,
         ["inventory-gen generate", "inventory-gen check --diff"]
     );
+}
+
+/// With the pre-commit framework installed, its own validator accepts the manifest too.
+#[test]
+fn pre_commit_hooks_yaml_passes_pre_commit_validate_manifest() {
+    let root = common::repo_root();
+    let output = Command::new("pre-commit")
+        .current_dir(&root)
+        .args(["validate-manifest", ".pre-commit-hooks.yaml"])
+        .output();
+    match output {
+        Err(_) => eprintln!(
+            "SKIP pre_commit_hooks_yaml_passes_pre_commit_validate_manifest: `pre-commit` is not on PATH"
+        ),
+        Ok(output) => assert!(
+            output.status.success(),
+            "pre-commit validate-manifest failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
 }
