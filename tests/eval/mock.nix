@@ -18,9 +18,13 @@
 #   module, with `flake.clan` a submodule of the same clan config, `clan` an alias of it, and a
 #   top-level `inventory` that is an alias of `flake.clan.inventory`.
 #   The `inventory` option has a freeform-like type (`inventoryValue`): attrsets merge
-#   recursively, lists concatenate (in the module system's definition order), other values must
-#   be equal. Unlike `types.anything`, it does not resolve `mkForce`/`mkDefault`/`mkOverride`
-#   wrappers below the top level: they are printed as written, as `inventory-gen eval` does.
+#   recursively, lists concatenate, other values must be equal. Where clan-core's inventory
+#   schema has a submodule (`inventory`, `meta`, `tags`, `machines.<m>`, `instances.<i>`,
+#   `instances.<i>.module`, `roles.<r>`, `roles.<r>.machines.<m>`, `roles.<r>.tags.<t>`), the
+#   definitions go through a real (freeform) submodule evaluation too, so the order in which
+#   lists from several files are concatenated is the module system's own, as in clan-core.
+#   Unlike `types.anything`, `mkForce`/`mkDefault`/`mkOverride` wrappers below the `inventory`
+#   option are not resolved: they are printed as written, as `inventory-gen eval` does.
 # * Otherwise there is exactly one definition and nothing to merge: `inventoryOf` checks that
 #   (no imports, no meta, no machines, no inventory.json, no machines/ directories) and returns
 #   the inventory as the flake wrote it. `lib` is then a stub whose `mkOverride`/`mkForce`/
@@ -150,12 +154,57 @@ let
 
   isPlainSet = v: builtins.isAttrs v && !(v ? _type);
 
-  mergeInventoryValues =
-    loc: defs:
+  # Where clan-core's inventory schema has a submodule of its own (modules/inventoryClass/
+  # inventory.nix and role.nix): `inventory` itself; `meta`, `tags`, `machines.<m>`,
+  # `instances.<i>`; `instances.<i>.module`, `instances.<i>.roles.<r>`; and
+  # `roles.<r>.machines.<m>`, `roles.<r>.tags.<t>`. (`machines.<m>.deploy` is a nested option
+  # set, not a submodule; `settings` is a unique option, never merged.) `rel` is the location
+  # below `inventory`.
+  isSubmoduleAt =
+    rel:
     let
+      n = builtins.length rel;
+      at = builtins.elemAt rel;
+    in
+    n == 0
+    || (n == 1 && (at 0 == "meta" || at 0 == "tags"))
+    || (n == 2 && (at 0 == "machines" || at 0 == "instances"))
+    || (n == 3 && at 0 == "instances" && at 2 == "module")
+    || (n == 4 && at 0 == "instances" && at 2 == "roles")
+    || (n == 6 && at 0 == "instances" && at 2 == "roles" && (at 4 == "machines" || at 4 == "tags"));
+
+  # The location below the clan config's `inventory` option.
+  relativeLoc =
+    loc:
+    let
+      go = l: if l == [ ] then [ ] else if builtins.head l == "inventory" then builtins.tail l else go (builtins.tail l);
+    in
+    go loc;
+
+  # Priority wrappers are kept as written (inventory-gen re-emits them for Nix to apply), so they
+  # are hidden from the module system's own override handling while they pass through a
+  # submodule, and unwrapped again below it.
+  protect = v: if builtins.isAttrs v && v ? _type then { __inventoryGenKept = v; } else v;
+  unprotect = v: if builtins.isAttrs v && v ? __inventoryGenKept then v.__inventoryGenKept else v;
+
+  # A freeform submodule: a real module evaluation, as clan-core's typed submodules are, so
+  # definitions are collected (and ordered) by the module system exactly as there.
+  submoduleLevel = lib.types.submoduleWith {
+    modules = [ { freeformType = lib.types.lazyAttrsOf inventoryValue; } ];
+    shorthandOnlyDefinesConfig = true;
+  };
+
+  mergeInventoryValues =
+    loc: defs0:
+    let
+      defs = map (d: d // { value = unprotect d.value; }) defs0;
       values = map (d: d.value) defs;
     in
-    if builtins.all isPlainSet values then
+    if builtins.all isPlainSet values && isSubmoduleAt (relativeLoc loc) then
+      builtins.removeAttrs (submoduleLevel.merge loc (
+        map (d: d // { value = builtins.mapAttrs (_: protect) d.value; }) defs
+      )) [ "_module" ]
+    else if builtins.all isPlainSet values then
       let
         names = lib.unique (lib.concatMap builtins.attrNames values);
       in

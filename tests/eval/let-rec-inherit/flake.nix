@@ -44,7 +44,7 @@
             inherit (common) tags machineClass;
           };
           machines.other = common;
-          machines.deep = {
+          machines.deep.deploy = {
             inherit (common.deploy) targetHost;
           };
           instances.web = {
@@ -58,9 +58,11 @@
             };
           };
           instances.rec-set = rec {
-            module.name = serviceName;
-            serviceName = "from-rec";
-            roles.r.settings.self = module.name;
+            module.name = roles.r.settings.serviceName;
+            roles.r.settings = rec {
+              serviceName = "from-rec";
+              self = serviceName;
+            };
           };
         };
     };

@@ -8,7 +8,8 @@
       tags = [ "from-clan-nix" ];
       description = "Jon";
     };
-    machines.sara.tags = lib.mkDefault [ "mkdefault-list" ];
+    machines.sara = { };
+    instances.web.roles.server.machines.sara.settings.mode = lib.mkDefault "default-mode";
     instances.web.roles.server.extraModules = [ ../extra/clan-level.nix ];
   };
 }
