@@ -1,4 +1,5 @@
-//! Fixture flakes under `tests/cases/<name>/`, run through the real binary.
+//! Fixture flakes under `tests/cases/<name>/` and the templates under `templates/`, run through
+//! the real binary.
 //!
 //! - A case with a `generated/` directory is a working flake: `inventory-gen check` must say it
 //!   is up to date, generating it afresh into a copy must give the committed bytes, a second
@@ -20,9 +21,12 @@ fn bless() -> bool {
     std::env::var_os("INVENTORY_GEN_BLESS").is_some()
 }
 
+/// Every fixture flake, and the templates users start from (they must be current too).
 fn cases() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(common::repo_root().join("tests/cases"))
-        .expect("tests/cases")
+    let root = common::repo_root();
+    let mut dirs: Vec<PathBuf> = ["tests/cases", "templates"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("fixture directory"))
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.join("flake.nix").is_file())

@@ -195,9 +195,11 @@ impl<'a> Discovery<'a> {
         let V::Attrs(map) = &v.v else {
             return Ok(());
         };
-        if let Some(b) = map.get("inventory") {
-            let t = b.thunk.clone();
-            self.inventory(&t)?;
+        // inventory-gen's own flake-parts module puts the clan config's keys at the top level:
+        // `inventory`, `modules`, `meta`, `machines` (its `imports` are flake-parts imports).
+        if map.contains_key("inventory") || map.contains_key("modules") {
+            let map = map.clone();
+            self.clan_keys(&map, false)?;
         }
         if let Some(b) = map.get("clan") {
             let t = b.thunk.clone();
@@ -248,6 +250,14 @@ impl<'a> Discovery<'a> {
             ));
         };
         let map = map.clone();
+        self.clan_keys(&map, true)
+    }
+
+    fn clan_keys(
+        &mut self,
+        map: &super::eval::AttrMap,
+        with_imports: bool,
+    ) -> Result<(), Diagnostic> {
         if let Some(b) = map.get("inventory") {
             self.inventory(&b.thunk)?;
         }
@@ -306,7 +316,7 @@ impl<'a> Discovery<'a> {
                 ));
             }
         }
-        if let Some(b) = map.get("imports") {
+        if let Some(b) = map.get("imports").filter(|_| with_imports) {
             let list = self.ev.force(&b.thunk)?;
             match &list.v {
                 V::List(items) => {
