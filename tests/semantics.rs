@@ -9,7 +9,8 @@
 //!   case's `clan.nix` is the inventory the directory stands for.
 //!
 //! For every machine `m` of `expected.json` the observation of `tests/nix/observe.nix`,
-//! `observe [ (import ./generated/inventory { inputs = { }; }).modules.m ]`, must equal the
+//! `observe [ (import ./generated/inventory { inputs = { }; }).modules.m ]` (with `inputs` from
+//! the case's `inputs.nix` when it has one: stand-ins for flake inputs), must equal the
 //! expected entry exactly. No normalisation is needed: no list in these cases is built by
 //! concatenating definitions from several modules.
 
@@ -93,7 +94,8 @@ fn observation(m: &str) -> String {
     format!(
         "let lib = import <nixpkgs/lib>; \
          observe = (import {observe} {{ inherit lib; }}).observe; \
-         in observe [ (import ./generated/inventory {{ inputs = {{ }}; }}).modules.{m} ]",
+         inputs = if builtins.pathExists ./inputs.nix then import ./inputs.nix else {{ }}; \
+         in observe [ (import ./generated/inventory {{ inherit inputs; }}).modules.{m} ]",
         observe = observe_nix().display(),
         m = nix_string(m),
     )
