@@ -1,7 +1,8 @@
 //! One transcript of the command line: for each invocation its arguments, exit code, stdout and
 //! stderr, compared with `tests/cli/transcript.txt` (re-bless with `INVENTORY_GEN_BLESS=1`).
 //! It covers the exit-code contract (0 ok, 1 inventory errors or stale files, 2 usage or I/O),
-//! both output formats, and the stale → regenerate → up-to-date cycle on a scratch copy.
+//! both output formats, the stale → regenerate → up-to-date cycle on a scratch copy, a foreign
+//! file in the output directory stopping the run, and a removed machine losing its stub.
 
 mod common;
 
@@ -100,9 +101,35 @@ fn transcript() {
     ] {
         codes.push(run(&mut log, &root, &scratch, &args));
     }
+    // A file the tool did not write stops the run before anything is written.
+    let foreign = flake.join("generated/inventory/machines/notes.txt");
+    std::fs::write(&foreign, "my notes\n").expect("write");
+    let index = flake.join("generated/inventory/default.nix");
+    let before = std::fs::read_to_string(&index).expect("read");
+    codes.push(run(&mut log, &root, &scratch, &["--flake", &flake_arg]));
+    assert_eq!(
+        std::fs::read_to_string(&foreign).expect("kept"),
+        "my notes\n"
+    );
+    std::fs::remove_file(&foreign).expect("remove");
+
+    // A machine that leaves the inventory loses its stub.
+    let text = std::fs::read_to_string(&clan).expect("clan.nix");
+    std::fs::write(
+        &clan,
+        text.replace("      laptop.tags = [ \"roaming\" ];\n", ""),
+    )
+    .expect("write");
+    codes.push(run(&mut log, &root, &scratch, &["--flake", &flake_arg]));
+    assert!(
+        !flake
+            .join("generated/inventory/machines/laptop.nix")
+            .exists()
+    );
+    assert_ne!(before, std::fs::read_to_string(&index).expect("read"));
     assert_eq!(
         codes,
-        [0, 2, 0, 0, 0, 1, 1, 0, 1, 2, 2, 2, 1, 0, 0],
+        [0, 2, 0, 0, 0, 1, 1, 0, 1, 2, 2, 2, 1, 0, 0, 1, 0],
         "exit codes:\n{log}"
     );
 
