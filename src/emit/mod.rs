@@ -182,12 +182,9 @@ fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
     out.push_str("  instances = {\n");
     for (instance, roles) in &machine.instances {
         let _ = writeln!(out, "    {} = {{", attr_name(instance));
-        let file = Path::new("/machines").join(format!("../instances/{instance}.nix"));
-        let _ = writeln!(
-            out,
-            "      file = ../instances/{}.nix;",
-            file_component(instance, &file)
-        );
+        // Instance names are checked file names (`[A-Za-z0-9_-]`, optional leading dot), valid
+        // in a path literal as they are.
+        let _ = writeln!(out, "      file = ../instances/{instance}.nix;");
         out.push_str("      roles = ");
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
         string_list(&mut out, &roles, 6);
@@ -195,12 +192,6 @@ fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
     }
     out.push_str("  };\n}\n");
     out
-}
-
-/// Instance names are checked file names (`[A-Za-z0-9_-]`, optional leading dot), so they are
-/// valid in a path literal as they are.
-fn file_component(name: &str, _full: &Path) -> String {
-    name.to_string()
 }
 
 fn instance_file(instance: &InstanceGraph, header: &str, dir: &Path) -> String {
