@@ -44,6 +44,8 @@ pub enum Command {
     },
     /// Print the statically read inventory as JSON (as `nix-instantiate --eval --strict --json` would).
     Eval,
+    /// Print the JSON Schema (draft 2020-12) of the inventory, for editors validating inventory.json.
+    Schema,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -184,6 +186,11 @@ pub fn execute(cli: &Cli) -> Outcome {
         Command::Eval => eval(cli),
         Command::Generate => generate(cli, None),
         Command::Check { diff } => generate(cli, Some(*diff)),
+        Command::Schema => {
+            let mut outcome = Outcome::new(SourceMap::default());
+            outcome.stdout = crate::schema::render();
+            outcome
+        }
     }
 }
 

@@ -12,4 +12,5 @@ pub mod emit;
 pub mod lower;
 pub mod read;
 pub mod resolve;
+pub mod schema;
 pub mod write;

@@ -44,7 +44,12 @@ pub enum Shape {
 }
 
 impl Shape {
-    fn keys(self) -> Option<&'static [&'static str]> {
+    /// The shape of the whole inventory, where every walk starts.
+    pub const ROOT: Shape = Shape::Inventory;
+
+    /// The attribute names a record shape allows (anything else is `unknown-key`); `None` for
+    /// shapes whose keys are names (machines, instances, …) or that are not attribute sets.
+    pub fn keys(self) -> Option<&'static [&'static str]> {
         Some(match self {
             Shape::Inventory => &[
                 "assertions",
@@ -84,7 +89,8 @@ impl Shape {
         })
     }
 
-    fn child(self, key: &str) -> Shape {
+    /// The shape of the value under `key`.
+    pub fn child(self, key: &str) -> Shape {
         match (self, key) {
             (Shape::Inventory, "meta") => Shape::Meta,
             (Shape::Inventory, "machines") => Shape::Machines,
@@ -126,6 +132,12 @@ impl Shape {
             (Shape::Free, _) => Shape::Free,
             _ => Shape::Scalar,
         }
+    }
+
+    /// Whether a list may stand for the attribute set (`roles.<r>.tags = [ "a" ]` is
+    /// `{ a = { }; }`).
+    pub fn accepts_list(self) -> bool {
+        self == Shape::RoleTags
     }
 }
 
@@ -228,7 +240,7 @@ fn merge(defs: Vec<Data>, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Di
         }
         _ => {
             let mut defs: Vec<Data> = defs.into_iter().map(strip).collect();
-            if shape == Shape::RoleTags {
+            if shape.accepts_list() {
                 for d in &mut defs {
                     tags_list_to_attrs(d);
                 }
@@ -289,7 +301,7 @@ fn check_single(d: Data, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Dia
             d
         }
         Shape::Unique | Shape::Scalar | Shape::Free => d,
-        Shape::RoleTags if matches!(inner.kind, DataKind::List(_)) => d,
+        _ if shape.accepts_list() && matches!(inner.kind, DataKind::List(_)) => d,
         _ => {
             let DataKind::Attrs(entries) = &inner.kind else {
                 out.push(expected(inner, "an attribute set", path));
