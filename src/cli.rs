@@ -44,6 +44,25 @@ pub enum Command {
     },
     /// Print the statically read inventory as JSON (as `nix-instantiate --eval --strict --json` would).
     Eval,
+    /// Show why a machine gets each service: class, tags and every membership with its reasons
+    /// and settings layers; without MACHINE, list the machines.
+    Show {
+        /// The machine to show.
+        machine: Option<String>,
+        /// List only machines carrying this tag (repeatable: machines carrying all of them).
+        #[arg(long = "tag", value_name = "TAG", conflicts_with = "machine")]
+        tags: Vec<String>,
+    },
+    /// Print instances, roles and machines as a graph: `--format dot` (also the default),
+    /// `json` or `mermaid`.
+    Graph {
+        /// Only this instance, its roles and their machines.
+        #[arg(long, value_name = "INSTANCE")]
+        instance: Option<String>,
+        /// Only this machine and the roles it holds.
+        #[arg(long, value_name = "MACHINE")]
+        machine: Option<String>,
+    },
     /// Print the JSON Schema (draft 2020-12) of the inventory, for editors validating inventory.json.
     Schema,
 }
@@ -172,7 +191,9 @@ fn usage_error(message: String) -> Outcome {
 
 pub fn execute(cli: &Cli) -> Outcome {
     let command = cli.command.as_ref().unwrap_or(&Command::Generate);
-    if matches!(cli.format, OutputFormat::Dot | OutputFormat::Mermaid) {
+    if matches!(cli.format, OutputFormat::Dot | OutputFormat::Mermaid)
+        && !matches!(command, Command::Graph { .. })
+    {
         return usage_error(format!(
             "`--format {}` is only for `graph`",
             if cli.format == OutputFormat::Dot {
@@ -186,12 +207,49 @@ pub fn execute(cli: &Cli) -> Outcome {
         Command::Eval => eval(cli),
         Command::Generate => generate(cli, None),
         Command::Check { diff } => generate(cli, Some(*diff)),
+        Command::Show { machine, tags } => inspect(cli, |ctx, json| match machine {
+            Some(m) => crate::inspect::show::machine(ctx, m, json),
+            None => crate::inspect::show::machines(ctx, tags, json),
+        }),
+        Command::Graph { instance, machine } => {
+            let filter = crate::inspect::graph::Filter {
+                instance: instance.clone(),
+                machine: machine.clone(),
+            };
+            inspect(cli, |ctx, _| match cli.format {
+                OutputFormat::Json => crate::inspect::graph::json_text(ctx, &filter),
+                OutputFormat::Mermaid => crate::inspect::graph::mermaid(ctx, &filter),
+                OutputFormat::Human | OutputFormat::Dot => crate::inspect::graph::dot(ctx, &filter),
+            })
+        }
         Command::Schema => {
             let mut outcome = Outcome::new(SourceMap::default());
             outcome.stdout = crate::schema::render();
             outcome
         }
     }
+}
+
+/// Runs read → lower → resolve, then `render` on the graph (`show`, `graph`); a rendering
+/// failure (an unknown name on the command line) is a diagnostic.
+fn inspect(
+    cli: &Cli,
+    render: impl FnOnce(&crate::inspect::Context, bool) -> Result<String, Diagnostic>,
+) -> Outcome {
+    let mut outcome = Outcome::new(SourceMap::default());
+    let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
+        return outcome;
+    };
+    let ctx = crate::inspect::Context {
+        graph: &graph,
+        sources: &outcome.sources,
+        root: &flake.root,
+    };
+    match render(&ctx, cli.format == OutputFormat::Json) {
+        Ok(text) => outcome.stdout = text,
+        Err(d) => outcome.diagnostics.push(d),
+    }
+    outcome
 }
 
 /// The output directory as an absolute path whose existing part is canonical.

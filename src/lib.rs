@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod inspect;
 pub mod lower;
 pub mod read;
 pub mod resolve;
