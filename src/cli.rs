@@ -185,7 +185,9 @@ fn exit_code(diagnostics: &[Diagnostic], forced: Option<u8>, deny_warnings: bool
 
 fn usage_error(message: String) -> Outcome {
     let mut outcome = Outcome::new(SourceMap::default());
-    outcome.diagnostics.push(Diagnostic::new(Kind::Io, message));
+    outcome
+        .diagnostics
+        .push(Diagnostic::new(Kind::Usage, message));
     outcome
 }
 
