@@ -24,7 +24,8 @@ pub struct Cli {
     /// Output directory [default: <flake>/generated/inventory].
     #[arg(long, global = true, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Output format: human or json for diagnostics and results; json, dot or mermaid for `graph`.
+    /// Output format: human or json for diagnostics and results; `graph` also prints dot or mermaid
+    /// (its human format is dot).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
     /// Treat warnings as errors.

@@ -276,7 +276,7 @@ pub fn dot(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
     let view = select(ctx, filter)?;
     let mut out = String::from("digraph inventory {\n");
     out.push_str(
-        "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11, nodesep=0.3, ranksep=1.2];\n",
+        "  graph [rankdir=LR, bgcolor=\"white\", fontname=\"Helvetica\", fontsize=11, nodesep=0.3, ranksep=1.2];\n",
     );
     out.push_str("  node [fontname=\"Helvetica\", fontsize=11];\n");
     out.push_str(
