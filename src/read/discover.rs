@@ -152,6 +152,9 @@ impl<'a> Discovery<'a> {
             if args.len() == 1 {
                 let arg = match self.ev.force(&args[0]) {
                     Ok(v) => v,
+                    // The argument of a clan constructor is the clan config: its error is the
+                    // user's problem. Other unknown calls are none of the inventory's business.
+                    Err(d) if matches!(last, "clan" | "buildClan") => return Err(d),
                     Err(_) => continue,
                 };
                 if let V::Attrs(map) = &arg.v
