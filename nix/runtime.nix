@@ -8,6 +8,13 @@
 # `perMachine` per (service, machine) with clan-core's arguments, and imports their
 # `nixosModule`s (class "nixos") or `darwinModule`s (class "darwin") plus each membership's
 # `extraModules`, in clan-core's order.
+# Legacy `services.<module>.<instance>` (stub `services.<module>.<instance> = { file, roles }`)
+# are applied as clan-core's legacy builder did: the member imports the module's
+# `roles/<role>.nix` of its roles and the instance's, its own and its roles' `extraModules`
+# (a string names a file relative to `directory`), gets `clan.<module>` set from the non-empty
+# `config` layers (instance, machine, then each of its roles; one module each, so priorities and
+# the option's merge apply), and `clan.inventory.services.<module>.<instance>.roles`, every role
+# of the module with its `machines` list (an option the runtime declares).
 # Guarantees:
 # - The module takes `lib` from the module system that imports it (NixOS, nix-darwin or a bare
 #   `lib.evalModules`), never uses `pkgs`, sets `_class` to the machine's class, and imports only
@@ -17,9 +24,14 @@
 #   priorities, types, defaults and conflicts behave as in clan-core; errors name the layer.
 # - A role the service does not define, an unknown key in a service module, or a stub that
 #   disagrees with its instance file is an error.
+# - A machine without legacy services gets exactly the modules it got before they were
+#   supported; one with legacy services also gets the declaration of
+#   `clan.inventory.services` (so it cannot be combined with clan-core's old clanCore module,
+#   which declares it too).
 # Not provided: clanLib (throws when used), exports (always `{ }`), clan-core's JSON-schema
 # assertions; a service's `config.instances` holds only this machine's instances. Role-description
 # and readme warnings are added to NixOS machines when the importing system declares `warnings`.
+# Legacy modules' README frontmatter (`features`, `constraints`) is not read.
 {
   inputs,
   directory,
@@ -409,11 +421,98 @@ let
             ) memberships;
         };
 
+      # clan-core's NixOS option describing legacy memberships (clanCore's inventory interface).
+      legacyOptions = {
+        options.clan.inventory.services = mkOption {
+          default = { };
+          type = types.attrsOf (
+            types.attrsOf (
+              types.submodule {
+                options.roles = mkOption {
+                  type = types.attrsOf (
+                    types.submodule {
+                      options.machines = mkOption { type = types.listOf types.str; };
+                    }
+                  );
+                };
+              }
+            )
+          );
+        };
+      };
+
+      # What the legacy instance `services.<module>.<instance>` gives machine `name`.
+      legacyInstance =
+        name: module: instance: entry:
+        let
+          data = import entry.file { inherit lib; };
+          actual = lib.filter (r: lib.elem name data.roles.${r}.machines) (lib.attrNames data.roles);
+          via = "${toString entry.file}, via inventory.services.${module}.${instance}";
+          fromDirectory = m: if builtins.isString m then directory + "/${m}" else m;
+          machineData = data.machines.${name} or { };
+          extraModules =
+            (data.extraModules or [ ])
+            ++ (machineData.extraModules or [ ])
+            ++ lib.concatMap (r: data.roles.${r}.extraModules or [ ]) entry.roles;
+          layers =
+            [
+              {
+                at = "config";
+                value = data.config or { };
+              }
+              {
+                at = "machines.${name}.config";
+                value = machineData.config or { };
+              }
+            ]
+            ++ map (r: {
+              at = "roles.${r}.config";
+              value = data.roles.${r}.config or { };
+            }) entry.roles;
+        in
+        if data.module != module then
+          throw "inventory-gen: ${toString entry.file} is legacy module '${data.module}', but machines/${name}.nix names it as '${module}'. The generated files are out of date: run `inventory-gen`."
+        else if actual != entry.roles then
+          throw ''
+            inventory-gen: machines/${name}.nix gives '${name}' the roles
+            ${builtins.toJSON entry.roles} in legacy instance '${module}.${instance}', but
+            ${toString entry.file} makes it a member of ${builtins.toJSON actual}.
+            The generated files are out of date: run `inventory-gen`.
+          ''
+        else
+          {
+            imports =
+              map (r: data.roles.${r}.file) entry.roles
+              ++ map (m: at "${via}.extraModules" (fromDirectory m)) extraModules
+              ++ [
+                (at via {
+                  clan.inventory.services.${module}.${instance}.roles = lib.mapAttrs (_: r: {
+                    inherit (r) machines;
+                  }) data.roles;
+                })
+              ]
+              ++ map (l: at "${via}.${l.at}" { clan.${module} = l.value; }) (
+                lib.filter (l: l.value != { }) layers
+              );
+          };
+
+      legacy =
+        name: services:
+        lib.optionals (services != { }) (
+          [ legacyOptions ]
+          ++ lib.concatLists (
+            lib.mapAttrsToList (
+              module: instances: lib.mapAttrsToList (legacyInstance name module) instances
+            ) services
+          )
+        );
+
       machine =
         {
           name,
           class,
           instances,
+          services,
         }:
         let
           loaded = lib.mapAttrs (
@@ -460,7 +559,8 @@ let
             inherit name class;
             members = groups.${k};
           }
-        ) order;
+        ) order
+        ++ legacy name services;
     in
     machine;
 in
@@ -470,6 +570,7 @@ in
       name,
       class,
       instances,
+      services ? { },
     }:
     if class != "nixos" && class != "darwin" then
       throw "inventory-gen: machine '${name}' has class '${class}', not \"nixos\" or \"darwin\"."
@@ -478,6 +579,13 @@ in
       {
         _class = class;
         _file = "inventory-gen: inventory module of machine '${name}'";
-        imports = withLib lib { inherit name class instances; };
+        imports = withLib lib {
+          inherit
+            name
+            class
+            instances
+            services
+            ;
+        };
       };
 }

@@ -305,9 +305,14 @@ fn resolve_flake(
         Some(data) => {
             let (inventory, lower_diagnostics) = crate::lower::lower(data);
             outcome.diagnostics.extend(lower_diagnostics);
-            let (graph, resolve_diagnostics) =
+            let (mut graph, resolve_diagnostics) =
                 crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
             outcome.diagnostics.extend(resolve_diagnostics);
+            outcome.diagnostics.extend(crate::resolve::resolve_legacy(
+                &mut graph,
+                &inventory,
+                &flake.legacy_modules,
+            ));
             graph
         }
         None => crate::resolve::Graph::default(),

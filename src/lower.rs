@@ -1,6 +1,8 @@
 //! The `lower` stage: turns the merged data tree into the typed inventory model, checking
 //! types (a role's `machines` is an attribute set, `settings` an attribute set, `machineClass`
-//! `nixos` or `darwin`, …) and names (machine and instance names become file names).
+//! `nixos` or `darwin`, …) and names (machine and instance names become file names). The legacy
+//! `services.<module>.<instance>` API is lowered too, with its own types (lists of machines and
+//! tags, `config` at three levels, `extraModules` that may be strings).
 //!
 //! Every value keeps its span. Settings stay data, wrappers included: they are merged by the
 //! module system in Nix, never here.
@@ -90,6 +92,44 @@ pub struct Instance {
     pub roles: BTreeMap<String, Role>,
 }
 
+/// `services.<module>.<instance>.roles.<role>` of the legacy API.
+#[derive(Clone, Debug)]
+pub struct LegacyRole {
+    pub name: String,
+    pub span: Span,
+    /// `roles.<role>.machines`, a list, in the order written.
+    pub machines: Vec<Spanned<String>>,
+    /// `roles.<role>.tags`, a list, duplicates removed (clan-core applied `unique`).
+    pub tags: Vec<Spanned<String>>,
+    pub config: Option<Data>,
+    pub extra_modules: Vec<Data>,
+}
+
+/// `services.<module>.<instance>.machines.<machine>` of the legacy API.
+#[derive(Clone, Debug)]
+pub struct LegacyMachine {
+    pub span: Span,
+    pub config: Option<Data>,
+    pub extra_modules: Vec<Data>,
+}
+
+/// `services.<module>.<instance>`: an instance of the legacy API, superseded by `instances`.
+#[derive(Clone, Debug)]
+pub struct LegacyInstance {
+    pub module: String,
+    pub name: String,
+    /// The instance's key.
+    pub span: Span,
+    /// `enabled` (default `true`) and where it was written.
+    pub enabled: Spanned<bool>,
+    /// `meta`, if written (informational in clan-core).
+    pub meta: Option<Data>,
+    pub config: Option<Data>,
+    pub extra_modules: Vec<Data>,
+    pub roles: BTreeMap<String, LegacyRole>,
+    pub machines: BTreeMap<String, LegacyMachine>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
     pub meta: Meta,
@@ -99,6 +139,8 @@ pub struct Inventory {
     pub instances: BTreeMap<String, Instance>,
     /// `inventory.modules.<name>`: paths of service modules (legacy `services` too).
     pub modules: BTreeMap<String, Spanned<Data>>,
+    /// `services.<module>.<instance>`, keyed by (module, instance).
+    pub services: BTreeMap<(String, String), LegacyInstance>,
 }
 
 /// Is `name` usable as a file name in the output? `[A-Za-z0-9_-]`, with an optional leading dot.
@@ -430,6 +472,201 @@ impl Lower {
         self.settings(&s.value, &format!("{place}.settings`"))
     }
 
+    /// `extraModules` of the legacy API: paths, modules written inline (closed expressions or
+    /// data), or strings naming a file relative to the flake (`directory`).
+    fn legacy_extra_modules(&mut self, d: &Data, place: &str) -> Vec<Data> {
+        let list = plain(d);
+        let DataKind::List(items) = &list.kind else {
+            self.wrong(list, place, "a list");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match &item.kind {
+                DataKind::Path(_) | DataKind::Verbatim(_) | DataKind::Attrs(_) => {
+                    out.push(item.clone())
+                }
+                DataKind::Str(s) if !s.starts_with('/') && !s.is_empty() => out.push(item.clone()),
+                _ => self.diagnostics.push(
+                    Diagnostic::at(
+                        Kind::WrongType,
+                        item.span,
+                        format!(
+                            "each entry of {place} must be a path, a module or a file name relative to the flake, found {}",
+                            item.type_name()
+                        ),
+                    )
+                    .with_hint("write a path such as `./modules/extra.nix`"),
+                ),
+            }
+        }
+        out
+    }
+
+    /// `config` of the legacy API: an attribute set (`attrsOf anything`). A wrapper around the
+    /// whole layer was resolved by the merge (as clan-core's option merge did); wrappers inside
+    /// it are kept for the `clan.<module>` option's merge. An empty layer is `None`.
+    fn legacy_config(&mut self, d: &Data, place: &str) -> Option<Data> {
+        let d = plain(d);
+        match &d.kind {
+            DataKind::Attrs(a) if a.is_empty() => None,
+            DataKind::Attrs(_) => Some(d.clone()),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::at(
+                        Kind::WrongType,
+                        d.span,
+                        format!("{place} must be an attribute set, found {}", d.type_name()),
+                    )
+                    .with_hint("`config` is the value of the module's `clan.<module>` option: `config = { port = 80; };`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn legacy_instance(&mut self, module: &str, name: &str, entry: &Entry) -> LegacyInstance {
+        let prefix = format!(
+            "`services.{}.{}",
+            crate::emit::nix::attr_name(module),
+            crate::emit::nix::attr_name(name)
+        );
+        let mut instance = LegacyInstance {
+            module: module.to_string(),
+            name: name.to_string(),
+            span: entry.key_span,
+            enabled: Spanned {
+                value: true,
+                span: entry.key_span,
+            },
+            meta: None,
+            config: None,
+            extra_modules: Vec::new(),
+            roles: BTreeMap::new(),
+            machines: BTreeMap::new(),
+        };
+        let Some(a) = self.attrs(&entry.value, &format!("{prefix}`")) else {
+            return instance;
+        };
+        if let Some(e) = a.get("enabled") {
+            match plain(&e.value).kind {
+                DataKind::Bool(b) => {
+                    instance.enabled = Spanned {
+                        value: b,
+                        span: e.key_span,
+                    }
+                }
+                _ => self.wrong(&e.value, &format!("{prefix}.enabled`"), "a boolean"),
+            }
+        }
+        if let Some(m) = a.get("meta") {
+            if let Some(meta) = self.attrs(&m.value, &format!("{prefix}.meta`")) {
+                for key in meta.keys() {
+                    if !["name", "description", "icon"].contains(&key.as_str()) {
+                        self.diagnostics.push(
+                            Diagnostic::at(
+                                Kind::UnknownKey,
+                                meta[key].key_span,
+                                format!("{prefix}.meta` has no attribute `{key}`"),
+                            )
+                            .with_hint("known attributes: description, icon, name"),
+                        );
+                    }
+                }
+                self.opt_string(meta.get("name"), &format!("{prefix}.meta.name`"));
+                self.opt_string(
+                    meta.get("description"),
+                    &format!("{prefix}.meta.description`"),
+                );
+                self.opt_string(meta.get("icon"), &format!("{prefix}.meta.icon`"));
+            }
+            instance.meta = Some(m.value.clone());
+        }
+        if let Some(c) = a.get("config") {
+            instance.config = self.legacy_config(&c.value, &format!("{prefix}.config`"));
+        }
+        if let Some(x) = a.get("extraModules") {
+            instance.extra_modules =
+                self.legacy_extra_modules(&x.value, &format!("{prefix}.extraModules`"));
+        }
+        if let Some(r) = a.get("roles")
+            && let Some(roles) = self.attrs(&r.value, &format!("{prefix}.roles`"))
+        {
+            for (role, e) in roles {
+                let place = format!("{prefix}.roles.{}", crate::emit::nix::attr_name(role));
+                let mut lowered = LegacyRole {
+                    name: role.clone(),
+                    span: e.key_span,
+                    machines: Vec::new(),
+                    tags: Vec::new(),
+                    config: None,
+                    extra_modules: Vec::new(),
+                };
+                if let Some(fields) = self.attrs(&e.value, &format!("{place}`")) {
+                    if let Some(m) = fields.get("machines") {
+                        let list = plain(&m.value);
+                        if matches!(list.kind, DataKind::List(_)) {
+                            lowered.machines = self.strings(list, &format!("{place}.machines`"));
+                        } else {
+                            self.diagnostics.push(
+                                Diagnostic::at(
+                                    Kind::WrongType,
+                                    list.span,
+                                    format!(
+                                        "{place}.machines` must be a list, found {}",
+                                        list.type_name()
+                                    ),
+                                )
+                                .with_label("here")
+                                .with_hint(
+                                    "in the legacy `services` API machines are a list: `machines = [ \"jon\" ];`",
+                                ),
+                            );
+                        }
+                    }
+                    if let Some(t) = fields.get("tags") {
+                        for tag in self.strings(&t.value, &format!("{place}.tags`")) {
+                            if !lowered.tags.iter().any(|x| x.value == tag.value) {
+                                lowered.tags.push(tag);
+                            }
+                        }
+                    }
+                    if let Some(c) = fields.get("config") {
+                        lowered.config = self.legacy_config(&c.value, &format!("{place}.config`"));
+                    }
+                    if let Some(x) = fields.get("extraModules") {
+                        lowered.extra_modules =
+                            self.legacy_extra_modules(&x.value, &format!("{place}.extraModules`"));
+                    }
+                }
+                instance.roles.insert(role.clone(), lowered);
+            }
+        }
+        if let Some(m) = a.get("machines")
+            && let Some(machines) = self.attrs(&m.value, &format!("{prefix}.machines`"))
+        {
+            for (machine, e) in machines {
+                let place = format!("{prefix}.machines.{}", crate::emit::nix::attr_name(machine));
+                let mut lowered = LegacyMachine {
+                    span: e.key_span,
+                    config: None,
+                    extra_modules: Vec::new(),
+                };
+                if let Some(fields) = self.attrs(&e.value, &format!("{place}`")) {
+                    if let Some(c) = fields.get("config") {
+                        lowered.config = self.legacy_config(&c.value, &format!("{place}.config`"));
+                    }
+                    if let Some(x) = fields.get("extraModules") {
+                        lowered.extra_modules =
+                            self.legacy_extra_modules(&x.value, &format!("{place}.extraModules`"));
+                    }
+                }
+                instance.machines.insert(machine.clone(), lowered);
+            }
+        }
+        instance
+    }
+
     fn instance(&mut self, name: &str, entry: &Entry) -> Instance {
         let mut instance = Instance {
             name: name.to_string(),
@@ -537,6 +774,33 @@ pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
             .map(|i| (&i.name, i.span, &()))
             .collect();
         l.case_collisions("instance", names.into_iter());
+    }
+    if let Some(s) = top.get("services")
+        && let Some(services) = l.attrs(&s.value, "`services`")
+    {
+        let mut seen: Vec<(&String, Span, &())> = Vec::new();
+        for (module, m) in services {
+            if !l.name("legacy service module", module, m.key_span) {
+                continue;
+            }
+            seen.push((module, m.key_span, &()));
+            let place = format!("`services.{}`", crate::emit::nix::attr_name(module));
+            let Some(instances) = l.attrs(&m.value, &place) else {
+                continue;
+            };
+            let mut names: Vec<(&String, Span, &())> = Vec::new();
+            for (name, entry) in instances {
+                if l.name("instance", name, entry.key_span) {
+                    let instance = l.legacy_instance(module, name, entry);
+                    names.push((name, entry.key_span, &()));
+                    inventory
+                        .services
+                        .insert((module.clone(), name.clone()), instance);
+                }
+            }
+            l.case_collisions("instance", names.into_iter());
+        }
+        l.case_collisions("legacy service module", seen.into_iter());
     }
     if let Some(m) = top.get("modules")
         && let Some(modules) = l.attrs(&m.value, "`modules`")

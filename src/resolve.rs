@@ -7,12 +7,19 @@
 //! `inventory.tags.<t>` naming it (a user definition of `tags.all`/`nixos`/`darwin` replaces the
 //! computed one); a machine is in a role when the role names it or carries one of its tags.
 //! The work is linear in the size of the inventory plus the number of memberships.
+//!
+//! Legacy `services.<module>.<instance>` ([`resolve_legacy`]) resolve with clan-core's legacy
+//! builder's semantics: the module is the `inventory.modules.<module>` directory and its roles
+//! are its `roles/<role>.nix` files; a role's members are its `machines` as written, then the
+//! machines carrying each of its `tags` (in the order written, each tag's machines sorted);
+//! `enabled = false` skips the instance. Every legacy instance gets a `legacy-service` warning.
 
 use crate::diagnostics::{Diagnostic, Kind, Span, suggest};
 use crate::lower::{Class, Deploy, Inventory, Meta};
 use crate::read::data::Data;
-use crate::read::{Module, ModuleSource};
+use crate::read::{LegacyModule, Module, ModuleSource};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 /// Why a machine holds a role.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +83,39 @@ pub struct MachineGraph {
     pub deploy: Deploy,
     /// instance → roles held in it.
     pub instances: BTreeMap<String, BTreeSet<String>>,
+    /// Legacy (module, instance) → roles held in it.
+    pub services: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+/// A role of a legacy instance. Every role of the module has one, used or not, as in clan-core.
+#[derive(Clone, Debug)]
+pub struct LegacyRoleGraph {
+    /// The module's `roles/<role>.nix`.
+    pub file: PathBuf,
+    /// The members in clan-core's order: `roles.<role>.machines` as written (duplicates kept),
+    /// then for each of `roles.<role>.tags` the machines carrying it, sorted.
+    pub machines: Vec<String>,
+    pub config: Option<Data>,
+    pub extra_modules: Vec<Data>,
+}
+
+/// `machines.<machine>` of a legacy instance (members only).
+#[derive(Clone, Debug)]
+pub struct LegacyMachineGraph {
+    pub config: Option<Data>,
+    pub extra_modules: Vec<Data>,
+}
+
+/// An enabled legacy instance `services.<module>.<instance>`.
+#[derive(Clone, Debug)]
+pub struct LegacyGraph {
+    pub span: Span,
+    pub module: String,
+    pub instance: String,
+    pub roles: BTreeMap<String, LegacyRoleGraph>,
+    pub config: Option<Data>,
+    pub extra_modules: Vec<Data>,
+    pub machines: BTreeMap<String, LegacyMachineGraph>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -83,6 +123,8 @@ pub struct Graph {
     pub meta: Meta,
     pub machines: BTreeMap<String, MachineGraph>,
     pub instances: BTreeMap<String, InstanceGraph>,
+    /// Enabled legacy instances, keyed by (module, instance).
+    pub services: BTreeMap<(String, String), LegacyGraph>,
 }
 
 const BUILTIN_TAGS: [&str; 3] = ["all", "darwin", "nixos"];
@@ -127,6 +169,7 @@ pub fn resolve(
                 description: m.description.clone(),
                 deploy: m.deploy.clone(),
                 instances: BTreeMap::new(),
+                services: BTreeMap::new(),
             },
         );
     }
@@ -383,5 +426,255 @@ fn resolve_module(
             diagnostics.push(d);
             None
         }
+    }
+}
+
+/// Resolves the legacy `services.<module>.<instance>` of the inventory into `graph` (whose
+/// machines and tags [`resolve`] computed) against the legacy clanModule directories.
+pub fn resolve_legacy(
+    graph: &mut Graph,
+    inventory: &Inventory,
+    legacy_modules: &BTreeMap<String, LegacyModule>,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let mut tagged: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, machine) in &graph.machines {
+        for tag in machine.tags.keys() {
+            tagged.entry(tag.as_str()).or_default().push(name.as_str());
+        }
+    }
+    let mut resolved = BTreeMap::new();
+    let mut held: Vec<(String, (String, String), String)> = Vec::new();
+    for ((module, iname), instance) in &inventory.services {
+        let at = format!(
+            "services.{}.{}",
+            crate::emit::nix::attr_name(module),
+            crate::emit::nix::attr_name(iname)
+        );
+        diagnostics.push(
+            Diagnostic::at(
+                Kind::LegacyService,
+                instance.span,
+                format!("`{at}` uses the legacy `services` API, which `instances` supersedes"),
+            )
+            .with_label("legacy instance")
+            .with_hint(format!(
+                "run `inventory-gen migrate` to rewrite it as `instances.{}` (`inventory-gen migrate --dry-run` shows the change)",
+                crate::emit::nix::attr_name(iname)
+            )),
+        );
+        let Some(roles) = legacy_module_roles(module, instance, legacy_modules, &mut diagnostics)
+        else {
+            continue;
+        };
+        if !instance.enabled.value {
+            continue;
+        }
+        let mut ok = true;
+        for (role, r) in &instance.roles {
+            if !roles.contains(role) {
+                ok = false;
+                let names: Vec<&str> = roles.iter().map(String::as_str).collect();
+                let mut d = Diagnostic::at(
+                    Kind::UnknownRole,
+                    r.span,
+                    format!(
+                        "`{at}` uses role `{role}`, which legacy module `{module}` does not have"
+                    ),
+                )
+                .with_label("unknown role");
+                let known = if names.is_empty() {
+                    format!("`{module}` has no roles: its roles/ directory has no .nix files")
+                } else {
+                    format!(
+                        "`{module}` has the roles {} (its files roles/<role>.nix)",
+                        names.join(", ")
+                    )
+                };
+                d = d.with_hint(match suggest(role, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`? {known}"),
+                    None => known,
+                });
+                if let Some(m) = legacy_modules.get(module) {
+                    d = d.with_note(m.key_span, "module defined here");
+                }
+                diagnostics.push(d);
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let module_path = legacy_modules
+            .get(module)
+            .map(|m| m.path.clone())
+            .unwrap_or_default();
+        let mut role_graphs = BTreeMap::new();
+        for role in &roles {
+            let mut machines = Vec::new();
+            let (config, extra_modules) = match instance.roles.get(role) {
+                None => (None, Vec::new()),
+                Some(r) => {
+                    for m in &r.machines {
+                        if graph.machines.contains_key(&m.value) {
+                            machines.push(m.value.clone());
+                        } else {
+                            diagnostics.push(unknown_machine(&m.value, m.span, graph));
+                        }
+                    }
+                    let mut before = false;
+                    for tag in &r.tags {
+                        match tagged.get(tag.value.as_str()) {
+                            Some(members) => {
+                                before = true;
+                                machines.extend(members.iter().map(|m| m.to_string()));
+                            }
+                            None => {
+                                let known: Vec<&str> = tagged.keys().copied().collect();
+                                let mut hint = match suggest(&tag.value, known.iter().copied()) {
+                                    Some(s) => format!(
+                                        "did you mean `{s}`? tags in use: {}",
+                                        known.join(", ")
+                                    ),
+                                    None => format!("tags in use: {}", known.join(", ")),
+                                };
+                                if before {
+                                    hint.push_str(
+                                        "; clan-core's legacy builder also dropped the machines of the tags listed before this one, inventory-gen keeps them",
+                                    );
+                                }
+                                diagnostics.push(
+                                    Diagnostic::at(
+                                        Kind::UnusedTag,
+                                        tag.span,
+                                        format!(
+                                            "no machine has tag `{}` (`{at}`, role `{role}`)",
+                                            tag.value
+                                        ),
+                                    )
+                                    .with_label("matches nothing")
+                                    .with_hint(hint),
+                                );
+                            }
+                        }
+                    }
+                    (r.config.clone(), r.extra_modules.clone())
+                }
+            };
+            for m in &machines {
+                held.push((m.clone(), (module.clone(), iname.clone()), role.clone()));
+            }
+            role_graphs.insert(
+                role.clone(),
+                LegacyRoleGraph {
+                    file: module_path.join("roles").join(format!("{role}.nix")),
+                    machines,
+                    config,
+                    extra_modules,
+                },
+            );
+        }
+        let mut machines = BTreeMap::new();
+        for (name, m) in &instance.machines {
+            if !graph.machines.contains_key(name) {
+                diagnostics.push(unknown_machine(name, m.span, graph));
+                continue;
+            }
+            let member = role_graphs.values().any(|r| r.machines.contains(name));
+            if member && (m.config.is_some() || !m.extra_modules.is_empty()) {
+                machines.insert(
+                    name.clone(),
+                    LegacyMachineGraph {
+                        config: m.config.clone(),
+                        extra_modules: m.extra_modules.clone(),
+                    },
+                );
+            }
+        }
+        resolved.insert(
+            (module.clone(), iname.clone()),
+            LegacyGraph {
+                span: instance.span,
+                module: module.clone(),
+                instance: iname.clone(),
+                roles: role_graphs,
+                config: instance.config.clone(),
+                extra_modules: instance.extra_modules.clone(),
+                machines,
+            },
+        );
+    }
+    for (machine, key, role) in held {
+        if let Some(m) = graph.machines.get_mut(&machine) {
+            m.services.entry(key).or_default().insert(role);
+        }
+    }
+    graph.services = resolved;
+    diagnostics
+}
+
+/// The roles of a legacy instance's module, or `None` (with an error) when it has none.
+fn legacy_module_roles(
+    module: &str,
+    instance: &crate::lower::LegacyInstance,
+    legacy_modules: &BTreeMap<String, LegacyModule>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<BTreeSet<String>> {
+    let Some(m) = legacy_modules.get(module) else {
+        let known: Vec<&str> = legacy_modules.keys().map(String::as_str).collect();
+        let mut d = Diagnostic::at(
+            Kind::UnknownModule,
+            instance.span,
+            format!(
+                "legacy service `{module}` has no module: `inventory.modules.{}` is not defined",
+                crate::emit::nix::attr_name(module)
+            ),
+        )
+        .with_label("needs a module");
+        d = d.with_hint(match suggest(module, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "set `inventory.modules.{} = ./path/to/{module};`, a directory with roles/<role>.nix (clan-core's own clanModules were removed in 2025)",
+                crate::emit::nix::attr_name(module)
+            ),
+        });
+        diagnostics.push(d);
+        return None;
+    };
+    let problem = if !m.is_dir {
+        Some("is not a directory in the flake")
+    } else if m.roles.is_none() {
+        Some("has no roles/ directory")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        diagnostics.push(
+            Diagnostic::at(
+                Kind::UnknownModule,
+                m.key_span,
+                format!("legacy module `{module}` {problem}"),
+            )
+            .with_label("defined here")
+            .with_note(instance.span, "used here")
+            .with_hint(
+                "a legacy clanModule is a directory with one file roles/<role>.nix per role",
+            ),
+        );
+        return None;
+    }
+    m.roles.clone()
+}
+
+fn unknown_machine(machine: &str, span: Span, graph: &Graph) -> Diagnostic {
+    let names = graph.machines.keys().map(String::as_str);
+    let d = Diagnostic::at(
+        Kind::UnknownMachine,
+        span,
+        format!("machine `{machine}` is not in the inventory"),
+    )
+    .with_label("named here");
+    match suggest(machine, names) {
+        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+        None => d.with_hint("add it under `inventory.machines`, or create machines/<name>/"),
     }
 }

@@ -4,12 +4,16 @@
 //! Output is deterministic (sorted everywhere) and grows with memberships: each instance's data
 //! is written once in `instances/<i>.nix`, and a machine's stub only names the instance files it
 //! needs. Settings are written as data, priority wrappers included, for Nix to merge.
+//!
+//! Legacy `services.<module>.<instance>` get their own files, `services/<module>/<instance>.nix`,
+//! named by the stubs of their members under `services`; a flake without legacy services gets
+//! exactly the files it got before they were supported.
 
 pub mod nix;
 
 use crate::lower::Meta;
 use crate::read::ModuleSource;
-use crate::resolve::{Graph, InstanceGraph, MachineGraph, ServiceRef};
+use crate::resolve::{Graph, InstanceGraph, LegacyGraph, MachineGraph, ServiceRef};
 use nix::{attr_name, pad, string, write_data};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -56,6 +60,13 @@ pub fn emit(graph: &Graph, sources: &[String], layout: &Layout) -> BTreeMap<Path
         files.insert(
             PathBuf::from(format!("instances/{name}.nix")),
             instance_file(instance, &header, &instances_dir),
+        );
+    }
+    for ((module, name), legacy) in &graph.services {
+        let dir = layout.out_dir.join("services").join(module);
+        files.insert(
+            PathBuf::from(format!("services/{module}/{name}.nix")),
+            legacy_file(legacy, &header, &dir),
         );
     }
     files
@@ -176,7 +187,9 @@ fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
     let _ = writeln!(out, "  name = {};", string(name));
     let _ = writeln!(out, "  class = {};", string(machine.class.as_str()));
     if machine.instances.is_empty() {
-        out.push_str("  instances = { };\n}\n");
+        out.push_str("  instances = { };\n");
+        legacy_stub(&mut out, machine);
+        out.push_str("}\n");
         return out;
     }
     out.push_str("  instances = {\n");
@@ -190,7 +203,99 @@ fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
         string_list(&mut out, &roles, 6);
         out.push_str(";\n    };\n");
     }
-    out.push_str("  };\n}\n");
+    out.push_str("  };\n");
+    legacy_stub(&mut out, machine);
+    out.push_str("}\n");
+    out
+}
+
+/// The stub's `services`: the machine's legacy instances, only when it has some.
+fn legacy_stub(out: &mut String, machine: &MachineGraph) {
+    if machine.services.is_empty() {
+        return;
+    }
+    out.push_str("  services = {\n");
+    let mut modules: BTreeMap<&str, Vec<(&str, &std::collections::BTreeSet<String>)>> =
+        BTreeMap::new();
+    for ((module, instance), roles) in &machine.services {
+        modules
+            .entry(module)
+            .or_default()
+            .push((instance.as_str(), roles));
+    }
+    for (module, instances) in modules {
+        let _ = writeln!(out, "    {} = {{", attr_name(module));
+        for (instance, roles) in instances {
+            let _ = writeln!(out, "      {} = {{", attr_name(instance));
+            // Module and instance names are checked file names, valid in a path literal.
+            let _ = writeln!(out, "        file = ../services/{module}/{instance}.nix;");
+            out.push_str("        roles = ");
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+            string_list(out, &roles, 8);
+            out.push_str(";\n      };\n");
+        }
+        out.push_str("    };\n");
+    }
+    out.push_str("  };\n");
+}
+
+/// `services/<module>/<instance>.nix`: a legacy instance with every role of its module.
+fn legacy_file(legacy: &LegacyGraph, header: &str, dir: &Path) -> String {
+    use crate::read::data::{Data, DataKind};
+    let list = |items: &[Data]| Data::new(DataKind::List(items.to_vec()), legacy.span);
+    let mut out = String::with_capacity(512);
+    out.push_str(header);
+    out.push_str("{ lib, ... }:\n{\n");
+    let _ = writeln!(out, "  module = {};", string(&legacy.module));
+    out.push_str("  roles = {\n");
+    for (rname, role) in &legacy.roles {
+        let _ = writeln!(out, "    {} = {{", attr_name(rname));
+        if let Some(config) = &role.config {
+            out.push_str("      config = ");
+            write_data(&mut out, config, 6, dir);
+            out.push_str(";\n");
+        }
+        if !role.extra_modules.is_empty() {
+            out.push_str("      extraModules = ");
+            write_data(&mut out, &list(&role.extra_modules), 6, dir);
+            out.push_str(";\n");
+        }
+        let _ = writeln!(out, "      file = {};", nix::path(&role.file, dir));
+        out.push_str("      machines = ");
+        let machines: Vec<&str> = role.machines.iter().map(String::as_str).collect();
+        string_list(&mut out, &machines, 6);
+        out.push_str(";\n    };\n");
+    }
+    out.push_str("  };\n");
+    if let Some(config) = &legacy.config {
+        out.push_str("  config = ");
+        write_data(&mut out, config, 2, dir);
+        out.push_str(";\n");
+    }
+    if !legacy.extra_modules.is_empty() {
+        out.push_str("  extraModules = ");
+        write_data(&mut out, &list(&legacy.extra_modules), 2, dir);
+        out.push_str(";\n");
+    }
+    if !legacy.machines.is_empty() {
+        out.push_str("  machines = {\n");
+        for (machine, m) in &legacy.machines {
+            let _ = writeln!(out, "    {} = {{", attr_name(machine));
+            if let Some(config) = &m.config {
+                out.push_str("      config = ");
+                write_data(&mut out, config, 6, dir);
+                out.push_str(";\n");
+            }
+            if !m.extra_modules.is_empty() {
+                out.push_str("      extraModules = ");
+                write_data(&mut out, &list(&m.extra_modules), 6, dir);
+                out.push_str(";\n");
+            }
+            out.push_str("    };\n");
+        }
+        out.push_str("  };\n");
+    }
+    out.push_str("}\n");
     out
 }
 

@@ -30,7 +30,8 @@ pub enum Shape {
     Unique,
     List,
     Scalar,
-    /// Any value: attribute sets merge, lists concatenate, scalars must agree.
+    /// Any value, as nixpkgs' `types.anything` (the type of the legacy `config`): attribute
+    /// sets merge, other values (lists too) must be equal.
     Free,
     /// `inventory.modules.<name>`: one definition each.
     Modules,
@@ -246,11 +247,7 @@ fn merge(defs: Vec<Data>, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Di
                 }
             }
             if shape == Shape::Free {
-                let all_lists = defs.iter().all(|d| matches!(d.kind, DataKind::List(_)));
                 let all_attrs = defs.iter().all(|d| matches!(d.kind, DataKind::Attrs(_)));
-                if all_lists {
-                    return merge(defs, Shape::List, path, out);
-                }
                 if !all_attrs {
                     return merge(defs, Shape::Scalar, path, out);
                 }

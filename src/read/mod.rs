@@ -1,5 +1,7 @@
 //! The `read` stage: finds the inventory in a flake and turns it into one spanned data tree,
-//! plus the service modules it names (with the roles each defines) and the flake's inputs.
+//! plus the service modules it names (with the roles each defines), the legacy clanModule
+//! directories of `inventory.modules` (with the roles their `roles/*.nix` files define) and the
+//! flake's inputs.
 //!
 //! This and `write` are the only stages that touch the file system. Nothing outside the flake
 //! directory is read, and nothing is ever executed.
@@ -14,7 +16,7 @@ pub mod strings;
 use crate::diagnostics::{Diagnostic, Kind, SourceMap, Span};
 use data::Data;
 use eval::{Evaluator, Thunk, V, opaque_val};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Where a service module's code is.
@@ -34,6 +36,19 @@ pub struct Module {
     pub roles: Option<BTreeMap<String, Span>>,
 }
 
+/// A legacy clanModule: `inventory.modules.<name>` naming a directory whose `roles/<role>.nix`
+/// files are its roles (what the legacy `services` API uses).
+#[derive(Clone, Debug)]
+pub struct LegacyModule {
+    pub key_span: Span,
+    pub path: PathBuf,
+    /// Where `inventory.modules.<name>` points is a directory.
+    pub is_dir: bool,
+    /// The role names: every regular file `roles/<role>.nix`, as clan-core's `getRoles` lists
+    /// them. `None` when the directory has no `roles/` directory.
+    pub roles: Option<BTreeSet<String>>,
+}
+
 /// Everything read from one flake.
 pub struct Flake {
     pub root: PathBuf,
@@ -45,6 +60,11 @@ pub struct Flake {
     pub inputs: BTreeMap<String, Span>,
     /// Files the inventory was read from, relative to the flake, in reading order.
     pub files: Vec<String>,
+    /// `inventory.modules.<name>` entries that are paths, read as legacy clanModules.
+    pub legacy_modules: BTreeMap<String, LegacyModule>,
+    /// Where each inventory definition (before merging) writes its `services` key: the legacy
+    /// `services` definitions that `migrate` rewrites.
+    pub service_keys: Vec<Span>,
 }
 
 /// Reads the flake in `dir`. Returns what could be read and every problem found.
@@ -75,6 +95,11 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
     let found = discover::Discovery::new(&mut ev).run(&flake_nix);
     diagnostics.extend(found.diagnostics);
 
+    let service_keys: Vec<Span> = found
+        .inventories
+        .iter()
+        .filter_map(|d| d.as_attrs()?.get("services").map(|e| e.key_span))
+        .collect();
     let (inventory, merge_diagnostics) = merge::merge_inventory(found.inventories);
     diagnostics.extend(merge_diagnostics);
     if inventory.is_none() && !diagnostics.iter().any(Diagnostic::is_error) {
@@ -140,6 +165,10 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
                 .collect()
         })
         .unwrap_or_default();
+    let mut legacy_modules = BTreeMap::new();
+    for (name, key_span, path) in &inventory_modules {
+        legacy_modules.insert(name.clone(), read_legacy_module(&root, *key_span, path));
+    }
     for (name, key_span, path) in inventory_modules {
         if modules.contains_key(&name) {
             continue;
@@ -157,7 +186,7 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
             continue;
         }
         let value = Thunk::ready(eval::Val {
-            v: V::Path(path.into()),
+            v: V::Path(path.clone().into()),
             span: key_span,
         });
         match read_module(&mut ev, &value) {
@@ -168,6 +197,18 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
                         key_span,
                         source,
                         roles,
+                    },
+                );
+            }
+            // A legacy clanModule's `default.nix` is a NixOS module, not a clan.service module:
+            // it need not be readable as one.
+            Err(_) if legacy_modules.get(&name).is_some_and(|m| m.roles.is_some()) => {
+                modules.insert(
+                    name,
+                    Module {
+                        key_span,
+                        source: ModuleSource::Path(path),
+                        roles: None,
                     },
                 );
             }
@@ -183,8 +224,39 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
         modules,
         inputs: found.inputs,
         files,
+        legacy_modules,
+        service_keys,
     };
     (flake, diagnostics)
+}
+
+/// Lists a legacy clanModule's roles: the regular files `roles/<role>.nix` of its directory
+/// (symbolic links are not followed, as in clan-core's `getRoles`). A directory that leads
+/// outside the flake is not read.
+fn read_legacy_module(root: &Path, key_span: Span, path: &Path) -> LegacyModule {
+    let inside = |p: &Path| p.canonicalize().is_ok_and(|real| real.starts_with(root));
+    let is_dir = path.is_dir() && inside(path);
+    let roles = if is_dir && inside(&path.join("roles")) {
+        std::fs::read_dir(path.join("roles")).ok().map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    let role = name.strip_suffix(".nix")?;
+                    (!role.is_empty()).then(|| role.to_string())
+                })
+                .collect()
+        })
+    } else {
+        None
+    };
+    LegacyModule {
+        key_span,
+        path: path.to_path_buf(),
+        is_dir,
+        roles,
+    }
 }
 
 fn empty(root: PathBuf) -> Flake {
@@ -195,6 +267,8 @@ fn empty(root: PathBuf) -> Flake {
         modules: BTreeMap::new(),
         inputs: BTreeMap::new(),
         files: Vec::new(),
+        legacy_modules: BTreeMap::new(),
+        service_keys: Vec::new(),
     }
 }
 
