@@ -1,5 +1,5 @@
-# The inventory that generated/inventory/ was written from by hand (except machines/tom.nix, a
-# stale stub). Every machine but ok is in one broken instance; tests/semantics.rs checks each
+# The inventory that generated/inventory/ was written from by hand (except machines/tom.nix and
+# machines/leg.nix, stale stubs). Every machine but ok is in one broken instance; tests/semantics.rs checks each
 # error. instances/poison.nix stands for a file that must not be read when evaluating ok.
 { lib, ... }:
 {
@@ -9,11 +9,24 @@
   modules.C = ./services/C;
   modules.D = ./services/D;
   inventory = {
+    modules.recorder = ./legacy/recorder;
+    services.recorder = {
+      # Conflicting scalars in two `config` layers, neither with a priority.
+      clash = {
+        config.port = 1;
+        roles.a.machines = [ "lex" ];
+        machines.lex.config.port = 2;
+      };
+      # machines/leg.nix (stale) says role a; the instance file says b.
+      stale.roles.b.machines = [ "leg" ];
+    };
     machines = {
       hxi = { };
       jon = { };
       kim = { };
       lea = { };
+      leg = { };
+      lex = { };
       max = { };
       ned = { };
       ok = { };

@@ -69,6 +69,32 @@ in
         "nixos"
       ];
     };
+    leg = {
+      class = "nixos";
+      deploy = {
+        buildHost = null;
+        forwardAgent = null;
+        targetHost = null;
+      };
+      description = null;
+      tags = [
+        "all"
+        "nixos"
+      ];
+    };
+    lex = {
+      class = "nixos";
+      deploy = {
+        buildHost = null;
+        forwardAgent = null;
+        targetHost = null;
+      };
+      description = null;
+      tags = [
+        "all"
+        "nixos"
+      ];
+    };
     max = {
       class = "nixos";
       deploy = {
@@ -140,6 +166,8 @@ in
     jon = import ./machines/jon.nix runtime;
     kim = import ./machines/kim.nix runtime;
     lea = import ./machines/lea.nix runtime;
+    leg = import ./machines/leg.nix runtime;
+    lex = import ./machines/lex.nix runtime;
     max = import ./machines/max.nix runtime;
     ned = import ./machines/ned.nix runtime;
     ok = import ./machines/ok.nix runtime;

@@ -1,0 +1,1 @@
+{ recorder.extra.b = true; }

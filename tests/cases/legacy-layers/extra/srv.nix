@@ -1,0 +1,1 @@
+{ recorder.extra.srv = true; }

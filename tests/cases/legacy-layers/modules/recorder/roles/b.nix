@@ -1,0 +1,5 @@
+# Role b of the legacy recorder module: records that it was imported.
+{
+  imports = [ ../shared.nix ];
+  recorder.roles.b = true;
+}

@@ -1,0 +1,4 @@
+{
+  imports = [ ../shared.nix ];
+  recorder.roles.b = true;
+}

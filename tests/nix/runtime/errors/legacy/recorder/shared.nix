@@ -1,0 +1,7 @@
+{ lib, ... }:
+{
+  options.clan.recorder.port = lib.mkOption {
+    type = lib.types.int;
+    default = 0;
+  };
+}
