@@ -125,6 +125,9 @@ pub struct Graph {
     pub instances: BTreeMap<String, InstanceGraph>,
     /// Enabled legacy instances, keyed by (module, instance).
     pub services: BTreeMap<(String, String), LegacyGraph>,
+    /// The inventory has legacy `services` (enabled or not): every machine then gets
+    /// clan-core's `clan.inventory.services` option, as every clan machine had it.
+    pub legacy: bool,
 }
 
 const BUILTIN_TAGS: [&str; 3] = ["all", "darwin", "nixos"];
@@ -609,6 +612,7 @@ pub fn resolve_legacy(
         }
     }
     graph.services = resolved;
+    graph.legacy = !inventory.services.is_empty();
     diagnostics
 }
 

@@ -6,8 +6,9 @@
 //! needs. Settings are written as data, priority wrappers included, for Nix to merge.
 //!
 //! Legacy `services.<module>.<instance>` get their own files, `services/<module>/<instance>.nix`,
-//! named by the stubs of their members under `services`; a flake without legacy services gets
-//! exactly the files it got before they were supported.
+//! named by the stubs of their members under `services` (every stub of a flake with legacy
+//! services has that key); a flake without legacy services gets exactly the files it got before
+//! they were supported.
 
 pub mod nix;
 
@@ -52,7 +53,7 @@ pub fn emit(graph: &Graph, sources: &[String], layout: &Layout) -> BTreeMap<Path
     for (name, machine) in &graph.machines {
         files.insert(
             PathBuf::from(format!("machines/{name}.nix")),
-            stub(name, machine, &header),
+            stub(name, machine, graph.legacy, &header),
         );
     }
     let instances_dir = layout.out_dir.join("instances");
@@ -180,7 +181,7 @@ fn index(graph: &Graph, header: &str, layout: &Layout) -> String {
     out
 }
 
-fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
+fn stub(name: &str, machine: &MachineGraph, legacy: bool, header: &str) -> String {
     let mut out = String::with_capacity(256 + machine.instances.len() * 96);
     out.push_str(header);
     out.push_str("runtime:\nruntime.machine {\n");
@@ -188,7 +189,7 @@ fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
     let _ = writeln!(out, "  class = {};", string(machine.class.as_str()));
     if machine.instances.is_empty() {
         out.push_str("  instances = { };\n");
-        legacy_stub(&mut out, machine);
+        legacy_stub(&mut out, machine, legacy);
         out.push_str("}\n");
         return out;
     }
@@ -204,14 +205,18 @@ fn stub(name: &str, machine: &MachineGraph, header: &str) -> String {
         out.push_str(";\n    };\n");
     }
     out.push_str("  };\n");
-    legacy_stub(&mut out, machine);
+    legacy_stub(&mut out, machine, legacy);
     out.push_str("}\n");
     out
 }
 
-/// The stub's `services`: the machine's legacy instances, only when it has some.
-fn legacy_stub(out: &mut String, machine: &MachineGraph) {
+/// The stub's `services`: the machine's legacy instances; only in flakes with legacy services.
+fn legacy_stub(out: &mut String, machine: &MachineGraph, legacy: bool) {
+    if !legacy {
+        return;
+    }
     if machine.services.is_empty() {
+        out.push_str("  services = { };\n");
         return;
     }
     out.push_str("  services = {\n");

@@ -25,10 +25,11 @@
 #   priorities, types, defaults and conflicts behave as in clan-core; errors name the layer.
 # - A role the service does not define, an unknown key in a service module, or a stub that
 #   disagrees with its instance file is an error.
-# - A machine without legacy services gets exactly the modules it got before they were
-#   supported; one with legacy services also gets the declaration of
-#   `clan.inventory.services` (so it cannot be combined with clan-core's old clanCore module,
-#   which declares it too).
+# - A stub without `services` (a flake without legacy services) gives exactly the modules it
+#   gave before they were supported; with `services` (`{ }` for a machine in no legacy
+#   instance) the machine also gets the declaration of `clan.inventory.services`, as every
+#   clan machine had it (so it cannot be combined with clan-core's old clanCore module, which
+#   declares it too).
 # Not provided: clanLib (throws when used), exports (always `{ }`), clan-core's JSON-schema
 # assertions; a service's `config.instances` holds only this machine's instances. Role-description
 # and readme warnings are added to NixOS machines when the importing system declares `warnings`.
@@ -499,7 +500,7 @@ let
 
       legacy =
         name: services:
-        lib.optionals (services != { }) (
+        lib.optionals (services != null) (
           [ legacyOptions ]
           ++ lib.concatLists (
             lib.mapAttrsToList (
@@ -571,7 +572,7 @@ in
       name,
       class,
       instances,
-      services ? { },
+      services ? null,
     }:
     if class != "nixos" && class != "darwin" then
       throw "inventory-gen: machine '${name}' has class '${class}', not \"nixos\" or \"darwin\"."

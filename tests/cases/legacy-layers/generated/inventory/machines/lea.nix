@@ -4,4 +4,5 @@ runtime.machine {
   name = "lea";
   class = "nixos";
   instances = { };
+  services = { };
 }

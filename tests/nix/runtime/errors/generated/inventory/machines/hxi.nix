@@ -12,4 +12,5 @@ runtime.machine {
       ];
     };
   };
+  services = { };
 }

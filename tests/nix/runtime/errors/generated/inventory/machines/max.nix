@@ -9,4 +9,5 @@ runtime.machine {
       roles = [ "default" ];
     };
   };
+  services = { };
 }
