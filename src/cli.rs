@@ -66,6 +66,12 @@ pub enum Command {
     },
     /// Print the JSON Schema (draft 2020-12) of the inventory, for editors validating inventory.json.
     Schema,
+    /// Rewrite legacy `services.<module>.<instance>` as `instances.<instance>` in the Nix files.
+    Migrate {
+        /// Print what would change, as a diff; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -230,6 +236,7 @@ pub fn execute(cli: &Cli) -> Outcome {
             outcome.stdout = crate::schema::render();
             outcome
         }
+        Command::Migrate { dry_run } => migrate(cli, *dry_run),
     }
 }
 
@@ -469,6 +476,156 @@ fn eval(cli: &Cli) -> Outcome {
         let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
         text.push('\n');
         outcome.stdout = text;
+    }
+    outcome
+}
+
+/// Reads a flake (with `overlay` texts in place of files) through lower and resolve.
+fn read_resolved(
+    dir: &Path,
+    overlay: std::collections::HashMap<PathBuf, String>,
+) -> (
+    crate::read::Flake,
+    Option<(crate::lower::Inventory, crate::resolve::Graph)>,
+    Vec<Diagnostic>,
+) {
+    let (flake, mut diagnostics) = crate::read::read_flake_with(dir, overlay);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (flake, None, diagnostics);
+    }
+    let Some(data) = &flake.inventory else {
+        return (flake, None, diagnostics);
+    };
+    let (inventory, lower_diagnostics) = crate::lower::lower(data);
+    diagnostics.extend(lower_diagnostics);
+    let (mut graph, resolve_diagnostics) =
+        crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+    diagnostics.extend(resolve_diagnostics);
+    diagnostics.extend(crate::resolve::resolve_legacy(
+        &mut graph,
+        &inventory,
+        &flake.legacy_modules,
+    ));
+    (flake, Some((inventory, graph)), diagnostics)
+}
+
+fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
+    let (mut flake, resolved, diagnostics) =
+        read_resolved(&cli.flake, std::collections::HashMap::new());
+    let mut outcome = Outcome::new(SourceMap::default());
+    // The warnings `migrate` is the answer to are not repeated.
+    outcome.diagnostics = diagnostics
+        .into_iter()
+        .filter(|d| d.kind != Kind::LegacyService)
+        .collect();
+    let stop = outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.is_error() || (cli.deny_warnings && !d.is_error()));
+    let json = cli.format == OutputFormat::Json;
+    let Some((inventory, graph)) = resolved.filter(|_| !stop) else {
+        outcome.sources = std::mem::take(&mut flake.sources);
+        return outcome;
+    };
+    let root = flake.root.clone();
+    let mut read_back = |texts: &std::collections::BTreeMap<PathBuf, String>| {
+        let overlay = texts.clone().into_iter().collect();
+        let (_, resolved, diagnostics) = read_resolved(&root, overlay);
+        let errors: Vec<String> = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
+        let (inventory, graph) = resolved.unwrap_or_default();
+        crate::migrate::ReadBack {
+            inventory,
+            graph,
+            errors,
+        }
+    };
+    let plan = crate::migrate::plan(&flake, &inventory, &graph, &mut read_back);
+    outcome.diagnostics.extend(plan.diagnostics);
+    outcome.sources = std::mem::take(&mut flake.sources);
+
+    let verb = if dry_run { "would migrate" } else { "migrated" };
+    let mut report = String::new();
+    for (module, instance) in &plan.migrated {
+        report.push_str(&format!(
+            "{verb} services.{}.{} -> instances.{}\n",
+            crate::emit::nix::attr_name(module),
+            crate::emit::nix::attr_name(instance),
+            crate::emit::nix::attr_name(instance)
+        ));
+    }
+    if !dry_run && !plan.files.is_empty() {
+        let files: Vec<(PathBuf, String)> = plan
+            .files
+            .iter()
+            .map(|(path, change)| (path.clone(), change.new.clone()))
+            .collect();
+        if let Err(d) = crate::write::replace_sources(&files) {
+            outcome.diagnostics.push(d);
+            return outcome;
+        }
+    }
+    if json {
+        let migrated: Vec<serde_json::Value> = plan
+            .migrated
+            .iter()
+            .map(|(m, i)| serde_json::json!({ "module": m, "instance": i }))
+            .collect();
+        let changes: Vec<serde_json::Value> = plan
+            .files
+            .values()
+            .map(|c| {
+                serde_json::json!({
+                    "change": if dry_run { "would-update" } else { "updated" },
+                    "path": c.display,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "version": 1,
+            "command": "migrate",
+            "dry_run": dry_run,
+            "migrated": migrated,
+            "changes": changes,
+        });
+        outcome.stdout = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        outcome.stdout.push('\n');
+        return outcome;
+    }
+    outcome.stdout = report;
+    if dry_run {
+        for change in plan.files.values() {
+            outcome.stdout.push_str(
+                &similar::TextDiff::from_lines(&change.old, &change.new)
+                    .unified_diff()
+                    .header(
+                        &format!("a/{}", change.display),
+                        &format!("b/{}", change.display),
+                    )
+                    .to_string(),
+            );
+        }
+    }
+    let files: Vec<&str> = plan.files.values().map(|c| c.display.as_str()).collect();
+    if inventory.services.is_empty() {
+        outcome.stdout.push_str("no legacy `services` to migrate\n");
+    } else if plan.migrated.is_empty() {
+        outcome.stdout.push_str("nothing migrated\n");
+    } else if dry_run {
+        outcome.stdout.push_str(&format!(
+            "{} instance(s) would be migrated in {}; nothing was written\n",
+            plan.migrated.len(),
+            files.join(", ")
+        ));
+    } else {
+        outcome.stdout.push_str(&format!(
+            "{} instance(s) migrated in {}; run `inventory-gen` to regenerate\n",
+            plan.migrated.len(),
+            files.join(", ")
+        ));
     }
     outcome
 }

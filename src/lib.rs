@@ -5,12 +5,14 @@
 //! [`lower`] (values → typed inventory), [`resolve`] (inventory → membership graph), [`emit`]
 //! (graph → file texts), [`write`] (file texts → disk, atomically). Only `read` and `write`
 //! touch the file system; every stage returns its diagnostics instead of stopping at the first.
+//! [`migrate`] plans the rewrite of legacy `services` into `instances` as text edits.
 
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
 pub mod inspect;
 pub mod lower;
+pub mod migrate;
 pub mod read;
 pub mod resolve;
 pub mod schema;

@@ -7,6 +7,8 @@
 //! is removed; a file in the output directory that does not start with our header is never
 //! modified or removed — the run fails before writing anything and names it; the output
 //! directory must lie inside the flake, and no symbolic link in it is followed.
+//! `migrate` replaces the flake's own source files through [`replace_sources`], with the same
+//! atomicity, keeping their permissions.
 
 use crate::diagnostics::{Diagnostic, Kind};
 use crate::emit::HEADER_PREFIX;
@@ -213,6 +215,28 @@ pub fn apply(
             Change::Remove { .. } => sink.remove_file(&full),
         };
         result.map_err(|e| io(format!("cannot write `{}`: {e}", full.display())))?;
+    }
+    Ok(())
+}
+
+/// Replaces source files of the flake (for `migrate`), each atomically (a temporary file beside
+/// it, synced, renamed over it) and keeping its permissions; a symbolic link is followed to the
+/// file it names. Stops at the first failure; files already replaced are complete.
+pub fn replace_sources(files: &[(PathBuf, String)]) -> Result<(), Diagnostic> {
+    for (path, text) in files {
+        let fail = |e: std::io::Error| io(format!("cannot write `{}`: {e}", path.display()));
+        let target = path.canonicalize().map_err(fail)?;
+        let permissions = std::fs::metadata(&target).map_err(fail)?.permissions();
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let mut temp = tempfile::Builder::new()
+            .prefix(".inventory-gen-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(fail)?;
+        temp.write_all(text.as_bytes()).map_err(fail)?;
+        std::fs::set_permissions(temp.path(), permissions).map_err(fail)?;
+        temp.as_file().sync_all().map_err(fail)?;
+        temp.persist(&target).map_err(|e| fail(e.error))?;
     }
     Ok(())
 }

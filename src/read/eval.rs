@@ -188,6 +188,9 @@ pub struct Evaluator {
     imports: HashMap<PathBuf, Thunk>,
     pub calls: Vec<Call>,
     depth: usize,
+    /// Texts that replace files on disk (absolute path → text): `migrate` reads its rewrite
+    /// back this way before writing anything.
+    pub overlay: HashMap<PathBuf, String>,
 }
 
 fn err(kind: Kind, span: Span, message: impl Into<String>) -> Diagnostic {
@@ -230,6 +233,7 @@ impl Evaluator {
             imports: HashMap::new(),
             calls: Vec::new(),
             depth: 0,
+            overlay: HashMap::new(),
         }
     }
 
@@ -276,6 +280,10 @@ impl Evaluator {
         }
         self.check_inside(path, span)?;
         let display = self.display_name(path);
+        if let Some(text) = self.overlay.get(path) {
+            let text = text.clone();
+            return Ok(self.sources.add(display, path.to_path_buf(), text));
+        }
         match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Ok(self.sources.add(display, path.to_path_buf(), text)),

@@ -69,6 +69,15 @@ pub struct Flake {
 
 /// Reads the flake in `dir`. Returns what could be read and every problem found.
 pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
+    read_flake_with(dir, std::collections::HashMap::new())
+}
+
+/// Reads the flake in `dir` as if the files of `overlay` (absolute path → text) held those
+/// texts; the disk is not changed.
+pub fn read_flake_with(
+    dir: &Path,
+    overlay: std::collections::HashMap<PathBuf, String>,
+) -> (Flake, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let root = match dir.canonicalize() {
         Ok(r) => r,
@@ -92,6 +101,7 @@ pub fn read_flake(dir: &Path) -> (Flake, Vec<Diagnostic>) {
         return (empty(root), diagnostics);
     }
     let mut ev = Evaluator::new(root.clone());
+    ev.overlay = overlay;
     let found = discover::Discovery::new(&mut ev).run(&flake_nix);
     diagnostics.extend(found.diagnostics);
 
