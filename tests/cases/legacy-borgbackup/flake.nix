@@ -7,6 +7,8 @@
     { self, clan-core, ... }:
     clan-core.lib.buildClan {
       directory = self;
+      # The clan.service module that `inventory-gen migrate` moves the instances to.
+      modules.borgbackup = ./services/borgbackup.nix;
       inventory = {
         machines = {
           jon = { };

@@ -12,6 +12,7 @@
       lib = nixpkgs.lib;
     in
     {
+      modules.recorder = ./services/recorder.nix;
       inventory = {
         machines = {
           jon.tags = [ "backup" ];
