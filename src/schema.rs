@@ -214,7 +214,11 @@ fn leaf(parent: Shape, key: &str) -> Option<Value> {
 
 /// Keys of a map that must be usable as file names.
 fn name_pattern(map: Shape) -> Option<&'static str> {
-    matches!(map, Shape::Machines | Shape::Instances).then_some(FILE_NAME_PATTERN)
+    matches!(
+        map,
+        Shape::Machines | Shape::Instances | Shape::Services | Shape::ServiceInstances
+    )
+    .then_some(FILE_NAME_PATTERN)
 }
 
 fn def_name(shape: Shape) -> String {
