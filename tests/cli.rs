@@ -1,7 +1,8 @@
 //! One transcript of the command line: for each invocation its arguments, exit code, stdout and
 //! stderr, compared with `tests/cli/transcript.txt` (re-bless with `INVENTORY_GEN_BLESS=1`).
 //! It covers the exit-code contract (0 ok, 1 inventory errors or stale files, 2 usage or I/O),
-//! both output formats, the stale → regenerate → up-to-date cycle on a scratch copy, a foreign
+//! both output formats, legacy `services` (a warning, fatal with `--deny-warnings`; `migrate
+//! --dry-run`), the stale → regenerate → up-to-date cycle on a scratch copy, a foreign
 //! file in the output directory stopping the run, and a removed machine losing its stub.
 
 mod common;
@@ -73,6 +74,15 @@ fn transcript() {
             "tests/cases/warn-unused-tag",
             "--deny-warnings",
         ],
+        // A legacy `services` instance: a warning, fatal with --deny-warnings; migrate's diff.
+        vec!["check", "--flake", "tests/cases/legacy-tags"],
+        vec![
+            "check",
+            "--flake",
+            "tests/cases/legacy-tags",
+            "--deny-warnings",
+        ],
+        vec!["migrate", "--dry-run", "--flake", "tests/cases/legacy-tags"],
         vec!["check", "--flake", "tests/cases/no-such-flake"],
         vec!["generate", "--flake", "tests/cases/mesh", "--format", "dot"],
         vec![
@@ -129,7 +139,7 @@ fn transcript() {
     assert_ne!(before, std::fs::read_to_string(&index).expect("read"));
     assert_eq!(
         codes,
-        [0, 2, 0, 0, 0, 1, 1, 0, 1, 2, 2, 2, 1, 0, 0, 1, 0],
+        [0, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 2, 2, 2, 1, 0, 0, 1, 0],
         "exit codes:\n{log}"
     );
 
