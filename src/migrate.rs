@@ -561,6 +561,25 @@ fn blank_above(text: &str, start: usize) -> bool {
     text.get(prev..start).is_some_and(|l| l.trim().is_empty())
 }
 
+/// Every line of `text` ends with CR LF.
+fn crlf(text: &str) -> bool {
+    text.contains("\r\n") && !text.replace("\r\n", "").contains('\n')
+}
+
+/// `text` with every lone LF made CR LF (for files written with CR LF throughout).
+fn with_crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut previous = '\0';
+    for c in text.chars() {
+        if c == '\n' && previous != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        previous = c;
+    }
+    out
+}
+
 /// Shifts every line after the first by `shift` columns, unless that would change a string.
 fn reindent(text: &str, shift: isize, node: Option<&rnix::SyntaxNode>) -> String {
     if shift == 0 || !text.contains('\n') {
@@ -1445,7 +1464,10 @@ fn rewrite_all(flake: &Flake, inventory: &Inventory, accepted: &BTreeMap<&Key, &
         if outer.is_empty() {
             continue;
         }
-        let new = splice(text, 0, text.len(), &outer);
+        let mut new = splice(text, 0, text.len(), &outer);
+        if crlf(text) {
+            new = with_crlf(&new);
+        }
         result.migrated.extend(migrated_here);
         result.files.insert(
             path,

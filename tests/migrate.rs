@@ -305,3 +305,47 @@ fn migrate_keeps_the_meaning_and_every_other_byte() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// `migrate --dry-run` on every fixture flake of the repository (most have no legacy services,
+/// many are broken on purpose) ends with a verdict: never the internal-error exit, never a
+/// write.
+#[test]
+fn migrate_never_crashes() {
+    let root = common::repo_root();
+    let mut flakes = Vec::new();
+    for dir in ["tests/cases", "tests/eval", "tests/migrate", "templates"] {
+        for entry in std::fs::read_dir(root.join(dir))
+            .expect("fixture directory")
+            .flatten()
+        {
+            if entry.path().join("flake.nix").is_file() {
+                flakes.push(entry.path());
+            }
+        }
+    }
+    flakes.sort();
+    assert!(flakes.len() > 20, "too few fixtures found");
+    for case in flakes {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let flake = temp.path().join("flake");
+        copy_dir(&case, &flake);
+        let before = snapshot(&flake);
+        let out = bin()
+            .args(["migrate", "--dry-run", "--flake"])
+            .arg(&flake)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0..=2)) && !stderr.contains("error[internal]"),
+            "{}: {:?}\n{stderr}",
+            case.display(),
+            out.status
+        );
+        assert!(
+            snapshot(&flake) == before,
+            "{}: --dry-run wrote",
+            case.display()
+        );
+    }
+}

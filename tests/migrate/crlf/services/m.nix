@@ -1,0 +1,6 @@
+{
+  _class = "clan.service";
+  manifest.name = "m";
+  roles.r = { };
+  roles.s = { };
+}
