@@ -559,6 +559,47 @@ mod tests {
     }
 
     #[test]
+    fn legacy_config_merges_like_types_anything() {
+        // services.m.i.config from two files: attribute sets merge, lists must be equal.
+        let config = |file, key: &str, v: Data| {
+            attrs(
+                file,
+                vec![(
+                    "services",
+                    attrs(
+                        file,
+                        vec![(
+                            "m",
+                            attrs(
+                                file,
+                                vec![(
+                                    "i",
+                                    attrs(file, vec![("config", attrs(file, vec![(key, v)]))]),
+                                )],
+                            ),
+                        )],
+                    ),
+                )],
+            )
+        };
+        let (merged, diags) = merge_inventory(vec![
+            config(1, "a", s(1, "x")),
+            config(2, "b", list(2, vec![s(2, "y")])),
+        ]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            merged.expect("merged").to_json(),
+            serde_json::json!({"services": {"m": {"i": {"config": {"a": "x", "b": ["y"]}}}}})
+        );
+        let (_, diags) = merge_inventory(vec![
+            config(1, "l", list(1, vec![s(1, "x")])),
+            config(2, "l", list(2, vec![s(2, "y")])),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].kind, Kind::Duplicate);
+    }
+
+    #[test]
     fn unknown_keys_get_suggestions() {
         let a = attrs(1, vec![("machnes", attrs(1, vec![]))]);
         let (_, diags) = merge_inventory(vec![a]);
