@@ -32,6 +32,21 @@ pub struct MachineDetailJson {
     pub deploy: DeployJson,
     /// Sorted by instance, then role.
     pub memberships: Vec<ShowMembershipJson>,
+    /// Roles held in legacy `services.<module>.<instance>`, sorted by module, instance, role.
+    #[serde(rename = "legacyServices", skip_serializing_if = "Vec::is_empty")]
+    pub legacy_services: Vec<LegacyMembershipJson>,
+}
+
+/// A role held in a legacy `services.<module>.<instance>` (superseded; see `migrate`).
+#[derive(Serialize, Debug)]
+pub struct LegacyMembershipJson {
+    pub module: String,
+    pub instance: String,
+    pub role: String,
+    /// Where the instance is defined.
+    pub location: String,
+    /// The module's `roles/<role>.nix`, relative to the flake.
+    pub file: String,
 }
 
 #[derive(Serialize, Debug)]
@@ -109,6 +124,25 @@ pub fn details(ctx: &Context, name: &str) -> Result<ShowJson, Diagnostic> {
             });
         }
     }
+    let mut legacy_services = Vec::new();
+    for ((module, instance), roles) in &machine.services {
+        let Some(legacy) = ctx.graph.services.get(&(module.clone(), instance.clone())) else {
+            continue;
+        };
+        for role in roles {
+            legacy_services.push(LegacyMembershipJson {
+                module: module.clone(),
+                instance: instance.clone(),
+                role: role.clone(),
+                location: ctx.location(legacy.span),
+                file: legacy
+                    .roles
+                    .get(role)
+                    .map(|r| ctx.path(&r.file))
+                    .unwrap_or_default(),
+            });
+        }
+    }
     Ok(ShowJson {
         version: VERSION,
         machine: MachineDetailJson {
@@ -120,6 +154,7 @@ pub fn details(ctx: &Context, name: &str) -> Result<ShowJson, Diagnostic> {
                 forward_agent: machine.deploy.forward_agent,
             },
             memberships,
+            legacy_services,
         },
     })
 }
@@ -166,6 +201,14 @@ fn render_details(m: &MachineDetailJson) -> String {
         }
     }
 
+    if !m.legacy_services.is_empty() {
+        out.push_str("\nlegacy services (module / instance / role; superseded, see `inventory-gen migrate`)\n");
+        for l in &m.legacy_services {
+            out.push_str(&format!("  {} / {} / {}\n", l.module, l.instance, l.role));
+            out.push_str(&format!("    defined   {}\n", l.location));
+            out.push_str(&format!("    imports   {}\n", l.file));
+        }
+    }
     if m.memberships.is_empty() {
         out.push_str("\nmemberships: none\n");
         return out;
