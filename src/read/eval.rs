@@ -284,29 +284,36 @@ impl Evaluator {
             let text = text.clone();
             return Ok(self.sources.add(display, path.to_path_buf(), text));
         }
-        match std::fs::read(path) {
+        match read_bounded(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Ok(self.sources.add(display, path.to_path_buf(), text)),
-                Err(_) => {
-                    let d = Diagnostic::new(Kind::Syntax, format!("`{display}` is not UTF-8 text"))
-                        .with_hint("Nix and JSON files must be UTF-8 text");
+                Ok(text) if !text.contains('\0') => {
+                    Ok(self.sources.add(display, path.to_path_buf(), text))
+                }
+                result => {
+                    let what = if result.is_ok() {
+                        "contains a NUL byte"
+                    } else {
+                        "is not UTF-8"
+                    };
+                    let d = Diagnostic::new(
+                        Kind::Syntax,
+                        format!("`{display}` {what}: it is binary, not text"),
+                    )
+                    .with_hint("Nix and JSON files must be UTF-8 text without NUL bytes");
                     Err(match span {
                         Some(s) => d.with_span(s).with_label("read here"),
                         None => d,
                     })
                 }
             },
-            Err(e) => {
+            Err((reason, hint)) => {
                 let d = Diagnostic::new(
                     Kind::MissingFile,
-                    format!("cannot read `{display}`: {}", io_reason(&e)),
+                    format!("cannot read `{display}`: {reason}"),
                 );
                 Err(match span {
-                    Some(s) => d
-                        .with_span(s)
-                        .with_label("imported here")
-                        .with_hint("check the path; it is relative to the file that names it"),
-                    None => d,
+                    Some(s) => d.with_span(s).with_label("imported here").with_hint(hint),
+                    None => d.with_hint(hint),
                 })
             }
         }
@@ -427,8 +434,9 @@ impl Evaluator {
                     )),
                 },
                 ast::LiteralKind::Float(f) => match f.value() {
-                    Ok(x) => val(V::Float(x)),
-                    Err(_) => Err(err(Kind::Syntax, span, "invalid float literal")),
+                    // Nix rejects literals that overflow to infinity.
+                    Ok(x) if x.is_finite() => val(V::Float(x)),
+                    _ => Err(err(Kind::Syntax, span, "invalid float literal")),
                 },
                 ast::LiteralKind::Uri(u) => val(V::Str(u.syntax().text().into())),
             },
@@ -1447,7 +1455,15 @@ impl Evaluator {
             V::Null => DataKind::Null,
             V::Bool(b) => DataKind::Bool(*b),
             V::Int(i) => DataKind::Int(*i),
-            V::Float(f) => DataKind::Float(*f),
+            V::Float(f) if f.is_finite() => DataKind::Float(*f),
+            V::Float(_) => {
+                return Err(err(
+                    Kind::EvalError,
+                    span,
+                    "this number is infinite or not a number, which no file can hold",
+                )
+                .with_hint("Nix has no literal for it, and JSON cannot hold it either"));
+            }
             V::Str(s) => DataKind::Str(s.to_string()),
             V::Path(p) => DataKind::Path(p.to_path_buf()),
             V::List(items) => {
@@ -1757,6 +1773,55 @@ fn type_error(span: Span, expected: &str, got: &Val) -> Diagnostic {
 
 fn ident_name(ident: &ast::Ident) -> Rc<str> {
     ident.syntax().text().to_string().into()
+}
+
+/// Files larger than this are not read: an inventory is small, and reading a huge file would
+/// only exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]. Devices, pipes and sockets are refused
+/// before they are opened, so reading never blocks. Errors are (reason, hint).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, (String, &'static str)> {
+    use std::io::Read as _;
+    let failed = |e: std::io::Error| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "check the path; it is relative to the file that names it"
+        } else {
+            "check the file's permissions"
+        };
+        (io_reason(&e), hint)
+    };
+    let too_large = |len: u64| {
+        (
+            format!(
+                "it is {:.1} MiB, more than the {} MiB an inventory file may have",
+                len as f64 / (1024.0 * 1024.0),
+                MAX_FILE_BYTES >> 20
+            ),
+            "inventory files are small text files; is this the right file?",
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(failed)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "it is a directory"
+        } else {
+            "it is not a regular file (a device, pipe or socket)"
+        };
+        return Err((what.into(), "only regular files in the flake can be read"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -65,7 +65,10 @@ fn convert(value: &Value, at: &dyn Fn(usize, usize) -> Span) -> Result<Data, Dia
     let (kind, range) = match value {
         Value::NullKeyword(n) => (DataKind::Null, n.range),
         Value::BooleanLit(b) => (DataKind::Bool(b.value), b.range),
-        Value::StringLit(s) => (DataKind::Str(s.value.to_string()), s.range),
+        Value::StringLit(s) => {
+            no_nul(&s.value, at(s.range.start, s.range.end))?;
+            (DataKind::Str(s.value.to_string()), s.range)
+        }
         Value::NumberLit(n) => {
             let kind = match n.value.parse::<i64>() {
                 Ok(i) => DataKind::Int(i),
@@ -98,6 +101,7 @@ fn convert(value: &Value, at: &dyn Fn(usize, usize) -> Span) -> Result<Data, Dia
                     ObjectPropName::Word(w) => (w.value.to_string(), w.range),
                 };
                 let key_span = at(range.start, range.end);
+                no_nul(&name, key_span)?;
                 let value = convert(&prop.value, at)?;
                 if let Some(first) = entries.get(&name) {
                     return Err(Diagnostic::at(
@@ -117,6 +121,21 @@ fn convert(value: &Value, at: &dyn Fn(usize, usize) -> Span) -> Result<Data, Dia
         kind,
         span: at(range.start, range.end),
     })
+}
+
+/// Nix strings end at a NUL character (its `fromJSON` silently cuts them there), so a string
+/// holding one cannot be carried into Nix unchanged.
+fn no_nul(text: &str, span: Span) -> Result<(), Diagnostic> {
+    if text.contains('\0') {
+        return Err(Diagnostic::at(
+            Kind::Syntax,
+            span,
+            "this JSON string holds a NUL character (\\u0000), which Nix strings cannot",
+        )
+        .with_label("here")
+        .with_hint("remove the \\u0000 escape"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
