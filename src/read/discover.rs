@@ -394,7 +394,8 @@ impl<'a> Discovery<'a> {
 
     fn json_file(&mut self) {
         let path = self.ev.root.join("inventory.json");
-        if !path.exists() {
+        // A dangling link is still there: reading it says where it leads.
+        if std::fs::symlink_metadata(&path).is_err() {
             return;
         }
         let result = self
@@ -421,17 +422,36 @@ impl<'a> Discovery<'a> {
         }
     }
 
-    /// Every directory `machines/<name>/` registers machine `<name>`.
+    /// Every directory `machines/<name>/` registers machine `<name>`. Like clan-core (which
+    /// keeps the entries `builtins.readDir` calls "directory"), links are not machines; a link
+    /// that leads out of the flake is an error, as is `machines` itself leading out.
     fn machine_dirs(&mut self) {
         let dir = self.ev.root.join("machines");
+        if std::fs::symlink_metadata(&dir).is_err() {
+            return;
+        }
+        if let Err(d) = self.ev.check_inside(&dir, None) {
+            self.found.diagnostics.push(d);
+            return;
+        }
         let Ok(read) = std::fs::read_dir(&dir) else {
             return;
         };
-        let mut names: Vec<String> = read
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect();
+        let mut names = Vec::new();
+        for entry in read.filter_map(Result::ok) {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_symlink() {
+                if let Err(d) = self.ev.check_inside(&entry.path(), None) {
+                    self.found.diagnostics.push(d);
+                }
+            } else if kind.is_dir()
+                && let Ok(name) = entry.file_name().into_string()
+            {
+                names.push(name);
+            }
+        }
         names.sort();
         if names.is_empty() {
             return;
