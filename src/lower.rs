@@ -143,13 +143,45 @@ pub struct Inventory {
     pub services: BTreeMap<(String, String), LegacyInstance>,
 }
 
-/// Is `name` usable as a file name in the output? `[A-Za-z0-9_-]`, with an optional leading dot.
+/// The longest machine or instance name: `<name>.nix` must fit in a file name on every common
+/// file system (255 bytes, 143 under eCryptfs).
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Why `name` cannot be a file name in the output, or `None` when it can: it must be
+/// `[A-Za-z0-9_-]+`, not start with `.` (no hidden files, no `.` or `..`), and be at most
+/// [`MAX_NAME_LEN`] characters.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.contains(['/', '\\']) {
+        return Some("it contains a path separator".into());
+    }
+    if name.starts_with('.') {
+        return Some("it starts with `.` (a hidden file, or `.`/`..`)".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Some(if c.is_whitespace() {
+            "it contains white space".into()
+        } else {
+            format!("it contains {c:?}")
+        });
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Some(format!(
+            "it is {} characters long, more than {MAX_NAME_LEN}",
+            name.len()
+        ));
+    }
+    None
+}
+
+/// Is `name` usable as a file name in the output? See [`name_problem`].
 pub fn valid_file_name(name: &str) -> bool {
-    let rest = name.strip_prefix('.').unwrap_or(name);
-    !rest.is_empty()
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    name_problem(name).is_none()
 }
 
 struct Lower {
@@ -242,15 +274,24 @@ impl Lower {
     }
 
     fn name(&mut self, what: &str, name: &str, span: Span) -> bool {
-        if valid_file_name(name) {
+        let Some(problem) = name_problem(name) else {
             return true;
-        }
+        };
+        let shown: String = if name.chars().count() > 40 {
+            name.chars().take(40).chain("…".chars()).collect()
+        } else {
+            name.to_string()
+        };
         self.diagnostics.push(
-            Diagnostic::at(Kind::BadName, span, format!("{what} name `{name}` cannot be used"))
-                .with_label("this name")
-                .with_hint(format!(
-                    "{what} names become file names: use letters, digits, `-` and `_` (a leading `.` is allowed)"
-                )),
+            Diagnostic::at(
+                Kind::BadName,
+                span,
+                format!("{what} name `{}` cannot be used: {problem}", shown.escape_debug()),
+            )
+            .with_label("this name")
+            .with_hint(format!(
+                "{what} names become file names: use letters, digits, `-` and `_`, at most {MAX_NAME_LEN} of them"
+            )),
         );
         false
     }
@@ -824,10 +865,19 @@ mod tests {
 
     #[test]
     fn file_names() {
-        for ok in ["jon", "backup_server", "a-b", ".hidden", "X1"] {
+        for ok in [
+            "jon",
+            "backup_server",
+            "a-b",
+            "X1",
+            &"x".repeat(MAX_NAME_LEN),
+        ] {
             assert!(valid_file_name(ok), "{ok}");
         }
-        for bad in ["", ".", "..", "a/b", "a b", "ä", "a.b", "../x", ".."] {
+        let long = "x".repeat(MAX_NAME_LEN + 1);
+        for bad in [
+            "", ".", "..", ".hidden", "a/b", "a b", "ä", "a.b", "../x", "a\\b", "a\0", &long,
+        ] {
             assert!(!valid_file_name(bad), "{bad}");
         }
     }

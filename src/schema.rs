@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Machine and instance names become file names (see [`crate::lower::valid_file_name`]).
-const FILE_NAME_PATTERN: &str = "^\\.?[A-Za-z0-9_-]+$";
+const FILE_NAME_PATTERN: &str = "^[A-Za-z0-9_-]{1,128}$";
 
 /// How a shape is written in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
