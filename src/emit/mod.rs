@@ -196,8 +196,8 @@ fn stub(name: &str, machine: &MachineGraph, legacy: bool, header: &str) -> Strin
     out.push_str("  instances = {\n");
     for (instance, roles) in &machine.instances {
         let _ = writeln!(out, "    {} = {{", attr_name(instance));
-        // Instance names are checked file names (`[A-Za-z0-9_-]`, optional leading dot), valid
-        // in a path literal as they are.
+        // Instance names are checked file names (`[A-Za-z0-9_-]`, see `lower::name_problem`),
+        // valid in a path literal as they are.
         let _ = writeln!(out, "      file = ../instances/{instance}.nix;");
         out.push_str("      roles = ");
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();

@@ -199,8 +199,16 @@ fn is_simple(d: &Data) -> bool {
     }
 }
 
-/// Source text of a closed expression, re-indented to the current depth.
+/// Source text of a closed expression, re-indented to the current depth when that cannot change
+/// what it means: only spaces and tabs between tokens move, and a text with a line break inside
+/// a string (where indentation is content) is written exactly as it was read.
 fn write_verbatim(out: &mut String, text: &str, indent: usize) {
+    if !reindentable(text) {
+        out.push_str(text);
+        return;
+    }
+    let leading = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
+    let blank = |l: &str| leading(l) == l.len();
     let mut lines = text.lines();
     if let Some(first) = lines.next() {
         out.push_str(first);
@@ -208,23 +216,38 @@ fn write_verbatim(out: &mut String, text: &str, indent: usize) {
     let rest: Vec<&str> = lines.collect();
     let common = rest
         .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .filter(|l| !blank(l))
+        .map(|l| leading(l))
         .min()
         .unwrap_or(0);
     // The closing line of a block sits at the block's own indentation.
     let base = rest
         .last()
-        .map(|l| l.len() - l.trim_start().len())
+        .map(|l| leading(l))
         .unwrap_or(common)
         .min(common);
     for line in rest {
         out.push('\n');
-        if !line.trim().is_empty() {
+        if !blank(line) {
             pad(out, indent);
-            out.push_str(&line[base.min(line.len() - line.trim_start().len())..]);
+            out.push_str(&line[base.min(leading(line))..]);
         }
     }
+}
+
+/// True when no line break of `text` lies inside a string literal, so moving whitespace at the
+/// start of its lines only moves whitespace between tokens.
+fn reindentable(text: &str) -> bool {
+    let parse = rnix::Root::parse(text);
+    parse.errors().is_empty()
+        && parse
+            .syntax()
+            .descendants_with_tokens()
+            .filter_map(|e| e.into_token())
+            .all(|t| {
+                t.kind() != rnix::SyntaxKind::TOKEN_STRING_CONTENT
+                    || !t.text().contains(['\n', '\r'])
+            })
 }
 
 pub fn pad(out: &mut String, n: usize) {
@@ -251,6 +274,31 @@ mod tests {
     #[test]
     fn strings_escape_everything_that_could_escape() {
         assert_eq!(string("a\"b\\c${d}$e\n"), r#""a\"b\\c\${d}$e\n""#);
+    }
+
+    fn verbatim(text: &str) -> String {
+        let mut out = String::new();
+        write_verbatim(&mut out, text, 4);
+        out
+    }
+
+    #[test]
+    fn verbatim_text_is_reindented_only_outside_strings() {
+        assert_eq!(verbatim("{\n      a = 1;\n    }"), "{\n      a = 1;\n    }");
+        assert_eq!(verbatim("{\n  a = 1;\n}"), "{\n      a = 1;\n    }");
+        // A line break inside a string: indentation there is content.
+        for text in [
+            "{\n  a = \"x\ny\";\n}",
+            "{\n  a = ''\n    x\n          \n    y\n  '';\n}",
+            "{\r\n  a = \"x\r\ny\";\r\n}",
+        ] {
+            assert_eq!(verbatim(text), text);
+        }
+        // Non-ASCII white space in a comment is neither measured nor cut.
+        assert_eq!(
+            verbatim("{ /* a\n\u{a0}b */\n x = 1; }"),
+            "{ /* a\n    \u{a0}b */\n     x = 1; }"
+        );
     }
 
     #[test]
