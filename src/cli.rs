@@ -350,7 +350,12 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
     };
     let files = crate::emit::emit(&graph, &sources, &layout);
     let plan = match crate::write::plan(&out, &files) {
-        Ok(plan) => plan,
+        Ok(plan) if check.is_none() => crate::lock::plan_locked(&out, &files, plan),
+        result => result.map(|plan| (plan, None)),
+    };
+    // The lock (when one is needed) is held until this function returns, after the writes.
+    let (plan, _lock) = match plan {
+        Ok(planned) => planned,
         Err(problems) => {
             outcome.diagnostics.extend(problems);
             return outcome;

@@ -9,6 +9,11 @@
 //! directory must lie inside the flake, and no symbolic link in it is followed.
 //! `migrate` replaces the flake's own source files through [`replace_sources`], with the same
 //! atomicity, keeping their permissions.
+//!
+//! Writes happen in an order that keeps every reference between generated files resolvable if
+//! a run stops half-way: instance files, then machine stubs, then `runtime.nix`, then the index
+//! `default.nix`, and removals last. Temporary files a killed run left behind are recognised by
+//! name and removed by the next run; special files (pipes, devices) are never opened.
 
 use crate::diagnostics::{Diagnostic, Kind};
 use crate::emit::HEADER_PREFIX;
@@ -76,8 +81,28 @@ pub fn check_out_dir(flake_root: &Path, out_dir: &Path) -> Result<(), Diagnostic
     Ok(())
 }
 
-/// Lists the regular files below `dir` (relative paths); links are reported, not followed.
-fn existing_files(dir: &Path) -> Result<Vec<(PathBuf, bool)>, Diagnostic> {
+/// Temporary files are named `.inventory-gen-<random>.tmp`; a run that is killed may leave one.
+pub const TEMP_PREFIX: &str = ".inventory-gen-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+fn is_temp(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX))
+}
+
+/// What a directory entry below the output directory is; only regular files are ever read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum EntryKind {
+    File,
+    Link,
+    /// A pipe, socket or device.
+    Special,
+}
+
+/// Lists the entries below `dir` (relative paths) that are not directories; links are reported,
+/// not followed. The lock file of a running `generate` is not listed.
+fn existing_files(dir: &Path) -> Result<Vec<(PathBuf, EntryKind)>, Diagnostic> {
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(relative) = stack.pop() {
@@ -95,8 +120,14 @@ fn existing_files(dir: &Path) -> Result<Vec<(PathBuf, bool)>, Diagnostic> {
                 .map_err(|e| io(format!("cannot read `{}`: {e}", dir.join(&path).display())))?;
             if kind.is_dir() {
                 stack.push(path);
+            } else if kind.is_symlink() {
+                out.push((path, EntryKind::Link));
+            } else if kind.is_file() {
+                if path != Path::new(crate::lock::LOCK_FILE) {
+                    out.push((path, EntryKind::File));
+                }
             } else {
-                out.push((path, kind.is_symlink()));
+                out.push((path, EntryKind::Special));
             }
         }
     }
@@ -114,22 +145,62 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
     let mut problems = Vec::new();
     let existing = existing_files(out_dir).map_err(|d| vec![d])?;
     let mut on_disk: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
-    for (path, is_link) in existing {
+    let mut temporaries = Vec::new();
+    for (path, kind) in existing {
         let full = out_dir.join(&path);
-        if is_link {
-            problems.push(
-                io(format!(
-                    "`{}` is a symbolic link in the output directory",
-                    full.display()
-                ))
-                .with_hint("inventory-gen never follows or replaces links; remove it"),
-            );
-            continue;
+        match kind {
+            EntryKind::Link => {
+                problems.push(
+                    io(format!(
+                        "`{}` is a symbolic link in the output directory",
+                        full.display()
+                    ))
+                    .with_hint("inventory-gen never follows or replaces links; remove it"),
+                );
+                continue;
+            }
+            EntryKind::Special => {
+                problems.push(
+                    Diagnostic::new(
+                        Kind::ForeignFile,
+                        format!(
+                            "`{}` is not a regular file (a pipe, socket or device)",
+                            full.display()
+                        ),
+                    )
+                    .with_hint("inventory-gen never opens special files; move it out of the output directory"),
+                );
+                continue;
+            }
+            EntryKind::File if is_temp(&path) => {
+                temporaries.push(path);
+                continue;
+            }
+            EntryKind::File => {}
         }
-        let text = std::fs::read(&full)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
+        let text = match read_small(&full) {
+            Ok(bytes) => String::from_utf8(bytes).ok(),
+            Err(e) => {
+                problems.push(io(format!("cannot read `{}`: {e}", full.display())));
+                continue;
+            }
+        };
         on_disk.insert(path, text);
+    }
+    for path in files.keys() {
+        let full = out_dir.join(path);
+        if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir()) {
+            problems.push(
+                Diagnostic::new(
+                    Kind::ForeignFile,
+                    format!(
+                        "`{}` is a directory where inventory-gen writes a file",
+                        full.display()
+                    ),
+                )
+                .with_hint("move it out of the output directory"),
+            );
+        }
     }
     for (path, text) in &on_disk {
         let ours = text.as_deref().is_some_and(is_ours);
@@ -170,7 +241,48 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
             },
         );
     }
+    for path in temporaries {
+        plan.changes
+            .insert(path, Change::Remove { old: String::new() });
+    }
     Ok(plan)
+}
+
+/// Reads a file of the output directory. One larger than any generated file is not read whole:
+/// its first bytes show it is not ours.
+fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(crate::read::eval::MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The order in which a plan is applied, so that a run stopped between two files leaves no
+/// generated file naming one that is missing: instances (named by stubs), then stubs (named by
+/// the index), then the rest, the index `default.nix` last of the writes; then removals, stubs
+/// before the instances they name.
+pub fn order(plan: &Plan) -> Vec<(&PathBuf, &Change)> {
+    let rank = |path: &Path, change: &Change| {
+        let first = path
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str());
+        let place = match first {
+            Some("instances") => 0,
+            Some("machines") => 1,
+            _ if path == Path::new("default.nix") => 3,
+            _ => 2,
+        };
+        match change {
+            Change::Create | Change::Update { .. } => place,
+            Change::Remove { .. } => 10 + (3 - place.min(3)),
+        }
+    };
+    let mut ordered: Vec<(&PathBuf, &Change)> = plan.changes.iter().collect();
+    ordered.sort_by_key(|(path, change)| (rank(path, change), *path));
+    ordered
 }
 
 /// Where the bytes go; a seam so tests can make writes fail.
@@ -186,10 +298,15 @@ impl Sink for Disk {
     fn write_file(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".inventory-gen-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+        #[cfg(unix)]
+        {
+            // The mode a new file normally gets (0666 less the umask), not tempfile's 0600.
+            use std::os::unix::fs::PermissionsExt as _;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let mut temp = builder.tempfile_in(dir)?;
         temp.write_all(contents.as_bytes())?;
         temp.as_file().sync_all()?;
         temp.persist(path).map_err(|e| e.error)?;
@@ -197,24 +314,45 @@ impl Sink for Disk {
     }
 
     fn remove_file(&mut self, path: &Path) -> std::io::Result<()> {
-        std::fs::remove_file(path)
+        match std::fs::remove_file(path) {
+            // Already gone is what was wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            result => result,
+        }
     }
 }
 
-/// Applies a plan. Stops at the first failure; files already replaced are complete.
+/// Applies a plan in [`order`]. Stops at the first failure; every file is then either old or
+/// new, and running again completes the work.
 pub fn apply(
     out_dir: &Path,
     files: &BTreeMap<PathBuf, String>,
     plan: &Plan,
     sink: &mut dyn Sink,
 ) -> Result<(), Diagnostic> {
-    for (path, change) in &plan.changes {
+    // On a case-insensitive file system, writing `Jon.nix` replaces `jon.nix`, which the plan
+    // then removes: that removal must not delete the new file.
+    let written: BTreeMap<String, &PathBuf> = plan
+        .changes
+        .iter()
+        .filter(|(_, c)| !matches!(c, Change::Remove { .. }))
+        .map(|(p, _)| (p.to_string_lossy().to_lowercase(), p))
+        .collect();
+    for (path, change) in order(plan) {
         let full = out_dir.join(path);
         let result = match change {
             Change::Create | Change::Update { .. } => sink.write_file(&full, &files[path]),
-            Change::Remove { .. } => sink.remove_file(&full),
+            Change::Remove { .. } => {
+                let alias = written
+                    .get(&path.to_string_lossy().to_lowercase())
+                    .is_some_and(|w| same_file(&full, &out_dir.join(w)));
+                if alias {
+                    continue;
+                }
+                sink.remove_file(&full)
+            }
         };
-        result.map_err(|e| io(format!("cannot write `{}`: {e}", full.display())))?;
+        result.map_err(|e| write_failed(&full, &e))?;
     }
     Ok(())
 }
@@ -239,6 +377,40 @@ pub fn replace_sources(files: &[(PathBuf, String)]) -> Result<(), Diagnostic> {
         temp.persist(&target).map_err(|e| fail(e.error))?;
     }
     Ok(())
+}
+
+/// True when both paths name one file (one is a case variant of the other on a
+/// case-insensitive file system).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
+    }
+}
+
+fn write_failed(path: &Path, e: &std::io::Error) -> Diagnostic {
+    use std::io::ErrorKind as E;
+    let hint = match e.kind() {
+        E::PermissionDenied | E::ReadOnlyFilesystem => {
+            "the output directory is not writable; files already written are complete, the rest \
+             are untouched"
+        }
+        E::StorageFull | E::QuotaExceeded => {
+            "the disk is full; files already written are complete, the rest are untouched: free \
+             some space and run again"
+        }
+        _ => "files already written are complete, the rest are untouched: run again",
+    };
+    io(format!("cannot write `{}`: {e}", path.display())).with_hint(hint)
 }
 
 /// A unified diff of one change, for `check --diff`.

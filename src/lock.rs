@@ -1,0 +1,187 @@
+//! The lock that serialises `generate` runs on one output directory.
+//!
+//! Atomic renames already keep every file whole, but two runs writing at once could still trip
+//! over each other: one removing a file the other is about to replace, or one seeing the
+//! other's temporary file. So a run that is going to change something takes an exclusive lock
+//! (`flock`) on `<out>/.inventory-gen.lock`, makes its plan again under the lock (the other
+//! run may have done the work already), applies it, then deletes the lock file and unlocks.
+//!
+//! Guarantees: at most one run writes an output directory at a time; a waiting run gives up
+//! with a clear error after a timeout instead of hanging; the lock file never outlives a run
+//! that ends normally, and one left by a killed run (the kernel drops its lock) is removed by
+//! the next run that writes; the lock file is never followed if it is a link, and `plan` never
+//! mistakes it for a foreign file. A run with nothing to change takes no lock and writes nothing.
+
+use crate::diagnostics::{Diagnostic, Kind};
+use crate::write::{Plan, plan};
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The lock file's name, directly in the output directory.
+pub const LOCK_FILE: &str = ".inventory-gen.lock";
+
+/// How long `generate` waits for another run before giving up.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// A held lock; dropping it deletes the lock file, then unlocks.
+pub struct Lock {
+    path: PathBuf,
+    _file: File,
+}
+
+fn io(message: String) -> Diagnostic {
+    Diagnostic::new(Kind::Io, message)
+}
+
+impl Lock {
+    /// Locks `out_dir` (creating it), waiting at most `wait` for a run that holds the lock.
+    pub fn acquire(out_dir: &Path, wait: Duration) -> Result<Lock, Diagnostic> {
+        let path = out_dir.join(LOCK_FILE);
+        std::fs::create_dir_all(out_dir)
+            .map_err(|e| io(format!("cannot create `{}`: {e}", out_dir.display())))?;
+        let cannot = |e: std::io::Error| {
+            io(format!(
+                "cannot lock the output directory: `{}`: {e}",
+                path.display()
+            ))
+            .with_hint("the output directory must be writable; nothing was written")
+        };
+        let start = Instant::now();
+        loop {
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if !meta.is_file() => {
+                    return Err(io(format!(
+                        "`{}` is not a regular file; inventory-gen does not write through it",
+                        path.display()
+                    ))
+                    .with_hint("remove it; inventory-gen creates its lock file itself"));
+                }
+                _ => {}
+            }
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(cannot)?;
+            match file.try_lock() {
+                // The previous holder deletes the file before unlocking: a lock on a file that
+                // is no longer at `path` locks nothing, so open it again.
+                Ok(()) if is_at(&file, &path) => return Ok(Lock { path, _file: file }),
+                Ok(()) => continue,
+                Err(TryLockError::WouldBlock) if start.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(io(format!(
+                        "another inventory-gen run has been writing `{}` for {} s",
+                        out_dir.display(),
+                        wait.as_secs()
+                    ))
+                    .with_hint(format!(
+                        "wait for it to finish; a lock left by a run that was killed is released by the system, so `{LOCK_FILE}` itself is not the problem"
+                    )));
+                }
+                Err(TryLockError::Error(e)) => return Err(cannot(e)),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Delete while still holding the lock; closing the file then unlocks.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// True when `file` is the file now at `path`.
+fn is_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// For `generate`: when `first` (a plan made without the lock) changes something, or a killed
+/// run left its lock file, takes the lock and plans again under it. The lock is held until the
+/// returned value is dropped, which must be after the plan is applied.
+pub fn plan_locked(
+    out_dir: &Path,
+    files: &BTreeMap<PathBuf, String>,
+    first: Plan,
+) -> Result<(Plan, Option<Lock>), Vec<Diagnostic>> {
+    let stale_lock = std::fs::symlink_metadata(out_dir.join(LOCK_FILE)).is_ok();
+    if first.changes.is_empty() && !stale_lock {
+        return Ok((first, None));
+    }
+    let lock = Lock::acquire(out_dir, WAIT).map_err(|d| vec![d])?;
+    let plan = plan(out_dir, files)?;
+    Ok((plan, Some(lock)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_waits_then_gives_up_and_the_file_goes_with_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let first = Lock::acquire(&out, WAIT).expect("first lock");
+        assert!(out.join(LOCK_FILE).is_file());
+        let second = Lock::acquire(&out, Duration::from_millis(100));
+        let e = second.err().expect("second lock must time out");
+        assert_eq!(e.kind, Kind::Io);
+        assert!(
+            e.message.contains("another inventory-gen run"),
+            "{}",
+            e.message
+        );
+        drop(first);
+        assert!(!out.join(LOCK_FILE).exists());
+        let third = Lock::acquire(&out, Duration::from_millis(100)).expect("free again");
+        drop(third);
+        assert!(!out.join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn a_waiting_run_gets_the_lock_when_the_holder_finishes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().to_path_buf();
+        let first = Lock::acquire(&out, WAIT).expect("first lock");
+        let waiter = {
+            let out = out.clone();
+            std::thread::spawn(move || Lock::acquire(&out, WAIT).map(|_| ()))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        drop(first);
+        waiter.join().expect("thread").expect("lock after release");
+        assert!(!out.join(LOCK_FILE).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_place_of_the_lock_file_is_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = dir.path().join("outside");
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        std::os::unix::fs::symlink(&outside, out.join(LOCK_FILE)).expect("symlink");
+        let e = Lock::acquire(&out, WAIT).err().expect("refused");
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
+        assert!(!outside.exists());
+    }
+}
