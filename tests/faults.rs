@@ -266,11 +266,18 @@ fn a_full_disk_or_a_read_only_directory_is_a_clear_error() {
     }
 }
 
+/// A read-only output directory, for real: made read-only by mode, and the binary run as an
+/// unprivileged user when the tests run as root (who may write anyway).
 #[cfg(unix)]
 #[test]
 fn a_read_only_output_directory_fails_cleanly() {
-    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    use std::os::unix::process::CommandExt as _;
     let temp = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let dir = temp.path().join("flake");
     generated_flake(&dir, OLD);
     write_files(&dir, &[("flake.nix", &flake_text(NEW))]);
@@ -286,23 +293,30 @@ fn a_read_only_output_directory_fails_cleanly() {
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(mode)).expect("chmod");
     };
     set_mode(0o555);
-    // Root (as in CI containers) may write anyway; then only the simulated case above applies.
-    let enforced = std::fs::write(out.join("probe"), "").is_err();
-    if !enforced {
-        let _ = std::fs::remove_file(out.join("probe"));
-        set_mode(0o755);
-        eprintln!(
-            "SKIP a_read_only_output_directory_fails_cleanly: permissions are not enforced for this user"
-        );
-        return;
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("inventory-gen"));
+    command.env("NO_COLOR", "1").arg("--flake").arg(&dir);
+    if root {
+        command.uid(65534).gid(65534); // nobody
     }
-    let run = bin().arg("--flake").arg(&dir).output().expect("run");
+    let run = command.output().expect("run");
     set_mode(0o755);
-    assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("error[io]"), "{stderr}");
     assert!(stderr.contains("ermission denied"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(differences(&before, &snapshot(&out)), Vec::<String>::new());
+
+    // Up to date and read-only: nothing to write, so nothing fails.
+    bin().arg("--flake").arg(&dir).assert().success();
+    set_mode(0o555);
+    let run = command.output().expect("run");
+    set_mode(0o755);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 #[test]
