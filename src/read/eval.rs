@@ -256,9 +256,20 @@ impl Evaluator {
             }
         };
         if !path.starts_with(&self.root) {
+            // Shown relative to the flake, as it was most likely written.
+            let common = path
+                .components()
+                .zip(self.root.components())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let mut shown = PathBuf::new();
+            for _ in common..self.root.components().count() {
+                shown.push("..");
+            }
+            shown.extend(path.components().skip(common));
             return Err(outside(format!(
                 "`{}` is outside the flake",
-                path.display()
+                shown.display()
             )));
         }
         if let Ok(real) = path.canonicalize()
@@ -751,6 +762,10 @@ impl Evaluator {
             "import" => V::Builtin(Builtin::Import, Rc::from(vec![])),
             "throw" | "abort" => V::Builtin(Builtin::Throw, Rc::from(vec![])),
             "builtins" => opaque(vec!["builtins".into()], vec![]),
+            // Nix's other global builtins exist, but what they return is not static.
+            "derivation" | "fetchTarball" | "map" | "toString" | "removeAttrs" | "baseNameOf"
+            | "dirOf" | "isNull" | "placeholder" => opaque(vec![name.into()], vec![]),
+            _ if name.starts_with("__") => opaque(vec![name.into()], vec![]),
             _ => {
                 return Err(err(
                     Kind::EvalError,
@@ -1892,6 +1907,20 @@ fn syntax_error(file: FileId, e: &rnix::ParseError) -> Diagnostic {
             at(*range),
             "unexpected text after the end of the expression".into(),
         ),
+        // rnix lexes the rest of the file after an unclosed quote as one error token.
+        P::UnexpectedWanted(rnix::SyntaxKind::TOKEN_ERROR, range, wanted)
+            if wanted.contains(&rnix::SyntaxKind::TOKEN_STRING_END) =>
+        {
+            let start = u32::from(range.start()).saturating_sub(1);
+            (
+                Span {
+                    file,
+                    start,
+                    end: start + 1,
+                },
+                "this string is never closed".into(),
+            )
+        }
         P::UnexpectedWanted(got, range, wanted) => (
             at(*range),
             format!(

@@ -378,8 +378,8 @@ fn expected(d: &Data, what: &str, path: &[String]) -> Diagnostic {
     )
     .with_label("here");
     if path.last().is_some_and(|k| k == "machines") && matches!(d.kind, DataKind::List(_)) {
-        diag = diag
-            .with_hint("`roles.<role>.machines` is an attribute set: `{ jon = { }; sara = { }; }`");
+        diag =
+            diag.with_hint("name machines as attributes: `machines = { jon = { }; sara = { }; };`");
     }
     diag
 }
