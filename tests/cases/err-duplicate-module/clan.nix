@@ -1,0 +1,1 @@
+{ modules.svc = ./svc.nix; }

@@ -1,0 +1,11 @@
+{
+  inputs.clan-core.url = "git+https://git.clan.lol/clan/clan-core";
+  outputs =
+    { clan-core, ... }:
+    clan-core.lib.clan {
+      imports = [ ./clan.nix ];
+      modules.svc = ./svc.nix;
+      inventory.machines.jon.machineClass = "nixos";
+      inventory.instances.a.roles.r.machines.jon.settings.port = 1;
+    };
+}

@@ -1,0 +1,2 @@
+# a flake must be an attribute set
+inputs: { inventory = { }; }

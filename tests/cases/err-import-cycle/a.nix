@@ -1,0 +1,2 @@
+# a.nix and b.nix import each other
+import ./b.nix

@@ -1,0 +1,8 @@
+{
+  outputs = _: {
+    inventory = {
+      machines = import ./inventory;
+      meta.name = builtins.readFile ./inventory;
+    };
+  };
+}

@@ -1,0 +1,7 @@
+{
+  outputs = _: {
+    inventory = rec {
+      machines = machines // { jon = { }; };
+    };
+  };
+}

@@ -1,0 +1,8 @@
+{
+  outputs = _: {
+    modules.svc = { roles.r = { }; };
+    inventory.machines.Jon = { };
+    inventory.instances.Backup.module.name = "svc";
+    inventory.instances.backup.module.name = "svc";
+  };
+}

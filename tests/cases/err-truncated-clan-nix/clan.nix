@@ -1,0 +1,2 @@
+{
+  machines.jon.description = "the web server, which is

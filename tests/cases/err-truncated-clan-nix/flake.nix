@@ -1,0 +1,5 @@
+{
+  outputs = _: {
+    inventory = import ./clan.nix;
+  };
+}

@@ -1,0 +1,7 @@
+{
+  outputs = _: {
+    inventory.machines.jon.description = ''
+      never closed
+    ;
+  };
+}

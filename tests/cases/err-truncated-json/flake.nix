@@ -1,0 +1,3 @@
+{
+  outputs = _: { inventory.meta.name = "x"; };
+}

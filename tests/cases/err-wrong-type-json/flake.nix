@@ -1,0 +1,6 @@
+{
+  outputs = _: {
+    modules.svc = { roles.r = { }; };
+    inventory = { };
+  };
+}

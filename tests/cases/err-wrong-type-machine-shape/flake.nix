@@ -1,0 +1,8 @@
+{
+  outputs = _: {
+    inventory.machines = {
+      a = "a machine";
+      d.deploy = "root@d";
+    };
+  };
+}

@@ -1,0 +1,10 @@
+{
+  outputs = _: {
+    inventory = {
+      meta = "my fleet";
+      machines = [ "jon" "sara" ];
+      instances = "none";
+      tags = { web = "jon"; };
+    };
+  };
+}
