@@ -446,10 +446,22 @@ impl<'a> Discovery<'a> {
                 if let Err(d) = self.ev.check_inside(&entry.path(), None) {
                     self.found.diagnostics.push(d);
                 }
-            } else if kind.is_dir()
-                && let Ok(name) = entry.file_name().into_string()
-            {
-                names.push(name);
+            } else if kind.is_dir() {
+                match entry.file_name().into_string() {
+                    Ok(name) => names.push(name),
+                    Err(raw) => self.found.diagnostics.push(
+                        Diagnostic::new(
+                            Kind::BadName,
+                            format!(
+                                "the directory `machines/{}` has a name that is not UTF-8 text",
+                                raw.to_string_lossy()
+                            ),
+                        )
+                        .with_hint(
+                            "machine names become file names: use letters, digits, `-` and `_`",
+                        ),
+                    ),
+                }
             }
         }
         names.sort();
