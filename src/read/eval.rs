@@ -342,6 +342,16 @@ impl Evaluator {
         let id = self.read_text(path, span)?;
         let parse = rnix::Root::parse(self.sources.text(id));
         let root = match parse.errors().first() {
+            Some(_) if self.sources.text(id).starts_with('\u{feff}') => Err(Diagnostic::at(
+                Kind::Syntax,
+                Span {
+                    file: id,
+                    start: 0,
+                    end: 3,
+                },
+                "the file starts with a byte order mark (U+FEFF), which Nix does not accept",
+            )
+            .with_hint("save the file as UTF-8 without a byte order mark")),
             Some(e) => Err(syntax_error(id, e)),
             None => parse.tree().expr().ok_or_else(|| {
                 Diagnostic::at(

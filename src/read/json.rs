@@ -39,6 +39,11 @@ pub fn parse_at(text: &str, span: Span) -> Result<Data, Diagnostic> {
 }
 
 fn parse_with(text: &str, at: &dyn Fn(usize, usize) -> Span) -> Result<Data, Diagnostic> {
+    // Nix's `fromJSON` skips a byte order mark; positions still count it.
+    let (text, at): (&str, &dyn Fn(usize, usize) -> Span) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, &move |start, end| at(start + 3, end + 3)),
+        None => (text, at),
+    };
     let collect = jsonc_parser::CollectOptions::default();
     match jsonc_parser::parse_to_ast(text, &collect, &options()) {
         Ok(result) => match result.value {
@@ -164,6 +169,17 @@ mod tests {
         assert_eq!(
             &text[machines.key_span.start as usize..machines.key_span.end as usize],
             "\"machines\""
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_like_nix_does() {
+        let text = "\u{feff}{\"a\": 1}";
+        let d = parse(text, FileId(0)).expect("valid");
+        let a = &d.as_attrs().expect("object")["a"];
+        assert_eq!(
+            &text[a.key_span.start as usize..a.key_span.end as usize],
+            "\"a\""
         );
     }
 
