@@ -161,7 +161,12 @@ pub fn write_data(out: &mut String, data: &Data, indent: usize, from_dir: &Path)
                 OverrideStyle::Force => out.push_str("lib.mkForce "),
                 OverrideStyle::Default => out.push_str("lib.mkDefault "),
                 OverrideStyle::Override => {
-                    let _ = write!(out, "lib.mkOverride {} ", int(*priority));
+                    // `lib.mkOverride -5 x` would be a subtraction.
+                    let priority = match int(*priority) {
+                        p if p.starts_with('-') => format!("({p})"),
+                        p => p,
+                    };
+                    let _ = write!(out, "lib.mkOverride {priority} ");
                 }
             }
             write_argument(out, content, indent, from_dir);
@@ -298,6 +303,35 @@ mod tests {
         assert_eq!(
             verbatim("{ /* a\n\u{a0}b */\n x = 1; }"),
             "{ /* a\n    \u{a0}b */\n     x = 1; }"
+        );
+    }
+
+    #[test]
+    fn a_negative_priority_is_an_argument_not_a_subtraction() {
+        use crate::diagnostics::{FileId, Span};
+        let span = Span {
+            file: FileId(0),
+            start: 0,
+            end: 0,
+        };
+        let wrapped = |priority| {
+            let data = Data::new(
+                DataKind::Override {
+                    priority,
+                    style: OverrideStyle::Override,
+                    content: Box::new(Data::new(DataKind::Null, span)),
+                },
+                span,
+            );
+            let mut out = String::new();
+            write_data(&mut out, &data, 0, Path::new("/"));
+            out
+        };
+        assert_eq!(wrapped(10), "lib.mkOverride 10 null");
+        assert_eq!(wrapped(-2), "lib.mkOverride (-2) null");
+        assert_eq!(
+            wrapped(i64::MIN),
+            "lib.mkOverride (-9223372036854775807 - 1) null"
         );
     }
 
