@@ -115,6 +115,43 @@ struct Role {
     settings: Option<Value>,
     /// Write `tags` as a list (only when no tag has settings).
     tags_as_list: bool,
+    /// Inline modules (written in Nix only): attribute sets of strings, in source form.
+    extra: Vec<Module>,
+}
+
+/// An inline module `{ k = "…"; }`, with a comment, strings spanning lines, odd indentation:
+/// the generated file carries its source text, which must keep its meaning.
+#[derive(Clone, Debug)]
+struct Module {
+    comment: String,
+    values: BTreeMap<String, String>,
+    /// How each string is written: 0 `"…"` with escapes, 1 `"…"` with raw line breaks,
+    /// 2 `''…''` over several lines when possible.
+    style: u8,
+}
+
+impl Module {
+    fn source(&self) -> String {
+        let mut out = String::from("{\n");
+        if !self.comment.is_empty() {
+            out.push_str(&self.comment);
+            out.push('\n');
+        }
+        for (k, v) in &self.values {
+            let text = match self.style {
+                1 => quoted_with(v, true),
+                2 => multiline(v).unwrap_or_else(|| quoted(v)),
+                _ => quoted(v),
+            };
+            out.push_str(&format!("                {} = {text};\n", name(k)));
+        }
+        out.push_str("              }");
+        out
+    }
+
+    fn json(&self) -> J {
+        json!(self.values)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -207,6 +244,10 @@ impl Model {
         }
         if let Some(s) = &role.settings {
             o.insert("settings".into(), settings(s));
+        }
+        if !role.extra.is_empty() {
+            let sources = role.extra.iter().map(|m| json!(m.source())).collect();
+            o.insert("extraModules".into(), J::Array(sources));
         }
         J::Object(o)
     }
@@ -302,6 +343,12 @@ impl Model {
                     members.insert(m, J::Object(o));
                 }
                 let mut o = serde_json::Map::new();
+                if !role.extra.is_empty() {
+                    o.insert(
+                        "extraModules".into(),
+                        J::Array(role.extra.iter().map(Module::json).collect()),
+                    );
+                }
                 o.insert("machines".into(), J::Object(members));
                 if let Some(s) = &role.settings {
                     o.insert("settings".into(), s.tagged());
@@ -334,12 +381,18 @@ const KEYWORDS: [&str; 10] = [
 
 /// A `"…"` string holding exactly `s`.
 fn quoted(s: &str) -> String {
+    quoted_with(s, false)
+}
+
+/// A `"…"` string holding exactly `s`, line breaks written as they are or escaped.
+fn quoted_with(s: &str, raw_line_breaks: bool) -> String {
     let mut out = String::from("\"");
     let chars: Vec<char> = s.chars().collect();
     for (i, c) in chars.iter().enumerate() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            '\n' if raw_line_breaks => out.push('\n'),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -362,6 +415,42 @@ fn indented(s: &str) -> Option<String> {
         return None;
     }
     Some(format!("''{s}''"))
+}
+
+/// An indented string over several lines, indented by 18 spaces, holding exactly `s`, when
+/// that is possible without escapes.
+fn multiline(s: &str) -> Option<String> {
+    if s.contains(['$', '\'', '\r']) {
+        return None;
+    }
+    let lines: Vec<&str> = s.split('\n').collect();
+    // Nix strips the smallest indentation of lines with content: one must start unindented.
+    let unindented = lines
+        .iter()
+        .any(|l| !l.trim_matches(' ').is_empty() && !l.starts_with(' '));
+    if !unindented {
+        return None;
+    }
+    let last = lines.last().copied().unwrap_or("");
+    if !last.is_empty() && last.trim_matches(' ').is_empty() {
+        return None; // a last line of spaces is dropped
+    }
+    let mut out = String::from("''\n");
+    for (i, line) in lines.iter().enumerate() {
+        if i + 1 == lines.len() && line.is_empty() {
+            break;
+        }
+        out.push_str(&" ".repeat(18));
+        out.push_str(line);
+        if i + 1 < lines.len() {
+            out.push('\n');
+        }
+    }
+    if s.ends_with('\n') {
+        out.push_str(&" ".repeat(16));
+    }
+    out.push_str("''");
+    Some(out)
 }
 
 fn string(s: &str) -> String {
@@ -485,6 +574,13 @@ fn instances_nix(model: &Model) -> String {
             }
             if let Some(s) = &role.settings {
                 out.push_str(&format!("            settings = {};\n", nix(s)));
+            }
+            if !role.extra.is_empty() {
+                out.push_str("            extraModules = [\n");
+                for m in &role.extra {
+                    out.push_str(&format!("              {}\n", m.source()));
+                }
+                out.push_str("            ];\n");
             }
             out.push_str("          };\n");
         }
@@ -660,10 +756,30 @@ struct RawRole {
     tags: Vec<(Result<usize, String>, Option<Value>)>,
     settings: Option<Value>,
     tags_as_list: bool,
+    extra: Vec<Module>,
+}
+
+fn module() -> impl Strategy<Value = Module> {
+    let comment = prop_oneof![
+        Just(String::new()),
+        text().prop_map(|t| format!("                # {}", t.replace(['\n', '\r'], " "))),
+        text().prop_map(|t| format!("/* {}\n{} */", t.replace("*/", ""), t.replace("*/", ""))),
+    ];
+    (
+        comment,
+        prop::collection::btree_map(text(), text(), 0..3),
+        0u8..3,
+    )
+        .prop_map(|(comment, values, style)| Module {
+            comment,
+            values,
+            style,
+        })
 }
 
 fn raw_role() -> impl Strategy<Value = RawRole> {
     (
+        prop::collection::vec(module(), 0..2),
         prop::collection::vec((any::<usize>(), prop::option::of(settings())), 0..3),
         prop::collection::vec(
             (
@@ -675,11 +791,12 @@ fn raw_role() -> impl Strategy<Value = RawRole> {
         prop::option::of(settings()),
         any::<bool>(),
     )
-        .prop_map(|(machines, tags, settings, tags_as_list)| RawRole {
+        .prop_map(|(extra, machines, tags, settings, tags_as_list)| RawRole {
             machines,
             tags,
             settings,
             tags_as_list,
+            extra,
         })
 }
 
@@ -766,6 +883,7 @@ fn build(
                 role.tags.insert(tag, s);
             }
             role.settings = raw.settings;
+            role.extra = raw.extra;
             role.tags_as_list = raw.tags_as_list && role.tags.values().all(Option::is_none);
             roles.insert(r, role);
         }
@@ -787,6 +905,7 @@ fn build(
         };
         for roles in model.instances.values_mut() {
             for role in roles.values_mut() {
+                role.extra.clear(); // JSON has no modules either
                 strip(&mut role.settings);
                 role.machines.values_mut().for_each(strip);
                 role.tags.values_mut().for_each(strip);
