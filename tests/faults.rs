@@ -1,7 +1,7 @@
 //! Faults while writing: a run that stops after any number of file operations (an error, or a
 //! crash that leaves a half-written temporary file), a real `SIGKILL` at arbitrary moments, a
-//! full disk, a read-only output directory, an output path that is a file, and several runs
-//! on one flake at once.
+//! full disk, a read-only output directory, an output path that is a file, several runs on one
+//! flake at once, and a machine renamed by case on a (simulated) case-insensitive file system.
 //!
 //! What must hold every time: each generated file is either its old or its new content (never
 //! partial, never lost), no generated file names one that is missing, the error says what
@@ -454,4 +454,82 @@ fn a_run_killed_at_arbitrary_moments_leaves_every_file_old_or_new() {
         );
     }
     eprintln!("{partial} of {KILLS} kills stopped a run half-way through its writes");
+}
+
+/// Writes and removes like a case-insensitive file system: after writing `Jon.nix`, the name
+/// `jon.nix` is the same file, and removing either name removes both.
+struct CaseInsensitive;
+
+impl Sink for CaseInsensitive {
+    fn write_file(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
+        Disk.write_file(path, contents)?;
+        let dir = path.parent().expect("parent");
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_lowercase();
+        for entry in std::fs::read_dir(dir)? {
+            let other = entry?.path();
+            let other_name = other
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            if other != path && other_name.to_lowercase() == name {
+                std::fs::remove_file(&other)?;
+                std::fs::hard_link(path, &other)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_file(&mut self, path: &Path) -> std::io::Result<()> {
+        let dir = path.parent().expect("parent");
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_lowercase();
+        for entry in std::fs::read_dir(dir)? {
+            let other = entry?.path();
+            if other
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_lowercase()
+                == name
+            {
+                std::fs::remove_file(&other)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn renaming_a_machine_by_case_keeps_its_file_on_a_case_insensitive_file_system() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = temp.path().join("flake");
+    write_files(
+        &dir,
+        &[(
+            "flake.nix",
+            "{ outputs = _: { inventory.machines.jon = { }; }; }\n",
+        )],
+    );
+    bin().arg("--flake").arg(&dir).assert().success();
+    write_files(
+        &dir,
+        &[(
+            "flake.nix",
+            "{ outputs = _: { inventory.machines.Jon = { }; }; }\n",
+        )],
+    );
+    let (out, files) = emitted(&dir);
+    let plan = inventory_gen::write::plan(&out, &files).expect("plan");
+    inventory_gen::write::apply(&out, &files, &plan, &mut CaseInsensitive).expect("apply");
+    let stub =
+        std::fs::read_to_string(out.join("machines/Jon.nix")).expect("the new stub is there");
+    assert_eq!(stub, files[Path::new("machines/Jon.nix")]);
 }
