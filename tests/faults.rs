@@ -293,7 +293,14 @@ fn a_read_only_output_directory_fails_cleanly() {
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(mode)).expect("chmod");
     };
     set_mode(0o555);
-    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("inventory-gen"));
+    let mut binary = assert_cmd::cargo::cargo_bin("inventory-gen");
+    if root {
+        // The unprivileged user may not reach the build directory (under /root, say).
+        let copy = temp.path().join("inventory-gen");
+        std::fs::copy(&binary, &copy).expect("copy the binary");
+        binary = copy;
+    }
+    let mut command = std::process::Command::new(binary);
     command.env("NO_COLOR", "1").arg("--flake").arg(&dir);
     if root {
         command.uid(65534).gid(65534); // nobody
