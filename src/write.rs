@@ -11,8 +11,8 @@
 //! atomicity, keeping their permissions.
 //!
 //! Writes happen in an order that keeps every reference between generated files resolvable if
-//! a run stops half-way: instance files, then machine stubs, then `runtime.nix`, then the index
-//! `default.nix`, and removals last. Temporary files a killed run left behind are recognised by
+//! a run stops half-way: instance (and legacy service) files, then machine stubs, then
+//! `runtime.nix`, then the index `default.nix`, and removals last. Temporary files a killed run left behind are recognised by
 //! name and removed by the next run; special files (pipes, devices) are never opened.
 
 use crate::diagnostics::{Diagnostic, Kind};
@@ -260,9 +260,9 @@ fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// The order in which a plan is applied, so that a run stopped between two files leaves no
-/// generated file naming one that is missing: instances (named by stubs), then stubs (named by
-/// the index), then the rest, the index `default.nix` last of the writes; then removals, stubs
-/// before the instances they name.
+/// generated file naming one that is missing: instance and legacy service files (named by
+/// stubs), then stubs (named by the index), then the rest, the index `default.nix` last of the
+/// writes; then removals, stubs before the files they name.
 pub fn order(plan: &Plan) -> Vec<(&PathBuf, &Change)> {
     let rank = |path: &Path, change: &Change| {
         let first = path
@@ -270,7 +270,7 @@ pub fn order(plan: &Plan) -> Vec<(&PathBuf, &Change)> {
             .next()
             .and_then(|c| c.as_os_str().to_str());
         let place = match first {
-            Some("instances") => 0,
+            Some("instances" | "services") => 0,
             Some("machines") => 1,
             _ if path == Path::new("default.nix") => 3,
             _ => 2,

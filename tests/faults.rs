@@ -18,10 +18,14 @@ use std::path::{Path, PathBuf};
 fn fleet(first: usize, count: usize, setting: &str) -> String {
     let mut machines = String::new();
     let mut instances = String::new();
+    let mut services = String::new();
     for i in first..first + count {
         machines.push_str(&format!("      m{i}.tags = [ \"t{}\" ];\n", i % 3));
         instances.push_str(&format!(
             "      solo-{i} = {{\n        module.name = \"svc\";\n        roles.hub.machines.m{i}.settings.value = \"{setting}-{i}\";\n      }};\n"
+        ));
+        services.push_str(&format!(
+            "      legacy.old-{i} = {{ roles.server.machines = [ \"m{i}\" ]; config.value = \"{setting}\"; }};\n"
         ));
     }
     format!(
@@ -38,6 +42,10 @@ fn fleet(first: usize, count: usize, setting: &str) -> String {
           roles.hub.tags.t1.settings.value = "{setting}";
         }};
 {instances}      }};
+      # Legacy services get files of their own, named by the stubs too.
+      modules.legacy = ./legacy;
+      services = {{
+{services}      }};
     }};
   }};
 }}
@@ -58,8 +66,11 @@ fn big(v: (usize, usize, &'static str)) -> (usize, usize, &'static str) {
 }
 
 /// A flake in `dir` at version `v`, generated.
+/// The legacy module the fleet's `services` use.
+const LEGACY_ROLE: (&str, &str) = ("legacy/roles/server.nix", "{ ... }: { }\n");
+
 fn generated_flake(dir: &Path, v: (usize, usize, &str)) {
-    write_files(dir, &[("flake.nix", &flake_text(v))]);
+    write_files(dir, &[("flake.nix", &flake_text(v)), LEGACY_ROLE]);
     let out = bin().arg("--flake").arg(dir).output().expect("run");
     assert!(
         out.status.success(),
@@ -68,13 +79,15 @@ fn generated_flake(dir: &Path, v: (usize, usize, &str)) {
     );
 }
 
-/// Files the pipeline emits for the flake in `dir`, without writing them.
+/// Files the pipeline emits for the flake in `dir`, without writing them (the steps of
+/// `cli::generate`).
 fn emitted(dir: &Path) -> (PathBuf, BTreeMap<PathBuf, String>) {
     use inventory_gen::{emit, lower, read, resolve};
     let (flake, diagnostics) = read::read_flake(dir);
     assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:?}");
     let (inventory, _) = lower::lower(flake.inventory.as_ref().expect("inventory"));
-    let (graph, _) = resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+    let (mut graph, _) = resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+    resolve::resolve_legacy(&mut graph, &inventory, &flake.legacy_modules);
     let mut sources = flake.files.clone();
     sources.sort();
     sources.dedup();
@@ -330,7 +343,7 @@ fn a_read_only_output_directory_fails_cleanly() {
 fn an_output_path_that_is_a_file_is_a_clear_error() {
     let temp = tempfile::tempdir().expect("tempdir");
     let dir = temp.path().join("flake");
-    write_files(&dir, &[("flake.nix", &flake_text(OLD))]);
+    write_files(&dir, &[("flake.nix", &flake_text(OLD)), LEGACY_ROLE]);
     for (file, args) in [
         ("generated", vec![]),
         ("generated/inventory", vec![]),

@@ -204,7 +204,9 @@ pub fn dangling_references(out: &Path) -> Vec<String> {
                     .strip_prefix("file = ../")
                     .map(|rest| PathBuf::from(rest.trim_end_matches(';'))),
             };
+            // Paths leading out of the output directory name the flake's own files.
             if let Some(target) = target
+                && !target.starts_with("..")
                 && !files.contains_key(&target)
             {
                 missing.push(format!(
