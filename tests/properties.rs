@@ -11,8 +11,8 @@
 //!   exactly as written; `inventory-gen eval` must give back the inventory itself.
 //! - `the_pipeline_never_panics_on_mangled_inputs`: those inventories cut, spliced and
 //!   sprinkled with Nix syntax; and random token soup as flake.nix, clan.nix and
-//!   inventory.json. `eval`, `check` and `generate` must never panic, and a failing run must
-//!   leave the output directory as it was.
+//!   inventory.json. `eval`, `check`, `show`, `graph`, `migrate --dry-run` and `generate` must
+//!   never panic, and a failing run must leave the output directory as it was.
 
 mod reliability;
 
@@ -1278,8 +1278,20 @@ proptest! {
         mangled_flake(dir, &input);
         let dir_str = dir.to_str().expect("utf-8");
         let before = snapshot(&dir.join("generated"));
-        for command in ["eval", "check", "generate"] {
-            let run = run_in_process(&[command, "--flake", dir_str])
+        let commands: [&[&str]; 7] = [
+            &["eval"],
+            &["check"],
+            &["show"],
+            &["show", "jon"],
+            &["graph", "--format", "json"],
+            &["migrate", "--dry-run"],
+            &["generate"],
+        ];
+        for args in commands {
+            let command = args.join(" ");
+            let mut argv = args.to_vec();
+            argv.extend(["--flake", dir_str]);
+            let run = run_in_process(&argv)
                 .map_err(|p| TestCaseError::fail(format!("{command} panicked: {p}")))?;
             // `check` exits 1 without a diagnostic when the output is merely stale.
             if run.code != 0 && !(command == "check" && run.code == 1) {
