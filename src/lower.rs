@@ -297,15 +297,13 @@ impl Lower {
     }
 
     /// Names that differ only in case collide on case-insensitive file systems.
-    fn case_collisions<'a, T>(
+    fn case_collisions<'a>(
         &mut self,
         what: &str,
-        names: impl Iterator<Item = (&'a String, Span, &'a T)>,
-    ) where
-        T: 'a,
-    {
+        names: impl IntoIterator<Item = (&'a String, Span)>,
+    ) {
         let mut seen: BTreeMap<String, (&String, Span)> = BTreeMap::new();
-        for (name, span, _) in names {
+        for (name, span) in names {
             let folded = name.to_lowercase();
             if let Some((first, first_span)) = seen.get(&folded) {
                 self.diagnostics.push(
@@ -776,12 +774,12 @@ pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
                 inventory.machines.insert(name.clone(), machine);
             }
         }
-        let names: Vec<(&String, Span, &())> = inventory
+        let names: Vec<(&String, Span)> = inventory
             .machines
             .values()
-            .map(|m| (&m.name, m.span, &()))
+            .map(|m| (&m.name, m.span))
             .collect();
-        l.case_collisions("machine", names.into_iter());
+        l.case_collisions("machine", names);
     }
     if let Some(t) = top.get("tags")
         && let Some(tags) = l.attrs(&t.value, "`tags`")
@@ -809,39 +807,39 @@ pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
                 inventory.instances.insert(name.clone(), instance);
             }
         }
-        let names: Vec<(&String, Span, &())> = inventory
+        let names: Vec<(&String, Span)> = inventory
             .instances
             .values()
-            .map(|i| (&i.name, i.span, &()))
+            .map(|i| (&i.name, i.span))
             .collect();
-        l.case_collisions("instance", names.into_iter());
+        l.case_collisions("instance", names);
     }
     if let Some(s) = top.get("services")
         && let Some(services) = l.attrs(&s.value, "`services`")
     {
-        let mut seen: Vec<(&String, Span, &())> = Vec::new();
+        let mut seen: Vec<(&String, Span)> = Vec::new();
         for (module, m) in services {
             if !l.name("legacy service module", module, m.key_span) {
                 continue;
             }
-            seen.push((module, m.key_span, &()));
+            seen.push((module, m.key_span));
             let place = format!("`services.{}`", crate::emit::nix::attr_name(module));
             let Some(instances) = l.attrs(&m.value, &place) else {
                 continue;
             };
-            let mut names: Vec<(&String, Span, &())> = Vec::new();
+            let mut names: Vec<(&String, Span)> = Vec::new();
             for (name, entry) in instances {
                 if l.name("instance", name, entry.key_span) {
                     let instance = l.legacy_instance(module, name, entry);
-                    names.push((name, entry.key_span, &()));
+                    names.push((name, entry.key_span));
                     inventory
                         .services
                         .insert((module.clone(), name.clone()), instance);
                 }
             }
-            l.case_collisions("instance", names.into_iter());
+            l.case_collisions("instance", names);
         }
-        l.case_collisions("legacy service module", seen.into_iter());
+        l.case_collisions("legacy service module", seen);
     }
     if let Some(m) = top.get("modules")
         && let Some(modules) = l.attrs(&m.value, "`modules`")
