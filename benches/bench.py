@@ -11,7 +11,8 @@ machines; role-level settings on both roles, machine-level settings on some memb
 `run` times, for each size and interleaved so that noise hits all of them alike, the floor
 `nix-instantiate --parse clan.nix`, a cold `inventory-gen generate` (empty output directory), a
 no-op regeneration (which must change no file: mtimes, inodes and the tool's report are checked)
-and `inventory-gen check`; it prints medians of wall time and peak RSS (from wait4) as Markdown.
+and `inventory-gen check`; the previous output is moved aside (not deleted) before each cold
+run, see below. It prints medians of wall time and peak RSS (from wait4) as Markdown.
 
 `eval` measures the Nix evaluation cost of ONE machine's generated module (machine 0, through
 the index as `lib.mkConfigurations` does it, and through its stub alone) under `lib.evalModules`,
@@ -210,7 +211,12 @@ def run(args):
     binary = Path(args.bin).resolve()
     if not binary.is_file():
         fail(f"{binary} not found: run `cargo build --release` first")
-    work = Path(tempfile.mkdtemp(prefix="inventory-gen-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="inventory-gen-bench-", dir=args.dir))
+    # Old outputs are moved here and deleted at the end: on ext4 without a journal, creating
+    # files right after deleting thousands costs far more (the inode allocator skips recently
+    # deleted inodes one by one), which would measure the benchmark, not the tool.
+    trash = work / "trash"
+    trash.mkdir()
     rows = []
     try:
         for n, m in parse_sizes(args.sizes):
@@ -225,7 +231,8 @@ def run(args):
             for r in range(args.runs + 1):  # run 0 warms the page cache and is dropped
                 row = {}
                 row["floor"] = timed(floor_cmd)
-                shutil.rmtree(out, ignore_errors=True)
+                if out.exists():
+                    out.rename(trash / f"{n}x{m}-{r}")
                 row["cold"] = timed(gen_cmd)
                 before = snapshot(out)
                 with tempfile.TemporaryFile() as report:
@@ -306,7 +313,7 @@ config.bench
 
 
 def evaluate(args):
-    work = Path(tempfile.mkdtemp(prefix="inventory-gen-bench-eval-"))
+    work = Path(tempfile.mkdtemp(prefix="inventory-gen-bench-eval-", dir=args.dir))
     binary = Path(args.bin).resolve()
     results = []
     try:
@@ -360,6 +367,7 @@ def main():
         p.add_argument("--runs", type=int, default=5)
         p.add_argument("--bin", default=str(REPO / "target" / "release" / "inventory-gen"))
         p.add_argument("--keep", action="store_true", help="keep the generated flakes")
+        p.add_argument("--dir", default=None, help="where to put the flakes (default: $TMPDIR)")
     args = parser.parse_args()
     if args.command == "gen":
         generate_flake(args.dir, args.machines, args.instances)
