@@ -1,11 +1,11 @@
 //! The `write` stage: brings the output directory in line with the emitted files, or (for
 //! `check`) says what would change.
 //!
-//! Guarantees: a file is replaced atomically (a temporary file in the same directory, synced,
-//! then renamed over it), so every file is at all times either its old or its new content; an
-//! unchanged file is not touched (its mtime stays); a generated file that is no longer emitted
-//! is removed; a file in the output directory that does not start with our header is never
-//! modified or removed — the run fails before writing anything and names it; the output
+//! Guarantees: a file is replaced atomically (a temporary file in the same directory, renamed
+//! over it), so every file is at all times either its old or its new content, however the process
+//! is stopped; an unchanged file is not touched (its mtime stays); a generated file that is no
+//! longer emitted is removed; a file in the output directory that does not start with our header
+//! is never modified or removed — the run fails before writing anything and names it; the output
 //! directory must lie inside the flake, and no symbolic link in it is followed.
 //! `migrate` replaces the flake's own source files through [`replace_sources`], with the same
 //! atomicity, keeping their permissions.
@@ -14,10 +14,19 @@
 //! a run stops half-way: instance (and legacy service) files, then machine stubs, then
 //! `runtime.nix`, then the index `default.nix`, and removals last. Temporary files a killed run left behind are recognised by
 //! name and removed by the next run; special files (pipes, devices) are never opened.
+//!
+//! Durability: generated files are not synced one by one (that was one fsync per machine: 5000
+//! fsyncs cost seconds); each directory written to is synced once at the end, so the renames and
+//! removals survive a crash of the machine. What a power failure or kernel crash in the seconds
+//! after a run can leave is a renamed file whose contents were not yet on disk (empty or short;
+//! ext4's default `auto_da_alloc` flushes a file replaced by rename, so mostly new files). Such a
+//! file fails `check` (or, when empty, is reported as not ours); the files are in git, and
+//! deleting the output directory and regenerating restores them. `migrate` still syncs each
+//! source file it replaces: those are the user's own files.
 
 use crate::diagnostics::{Diagnostic, Kind};
 use crate::emit::HEADER_PREFIX;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -287,8 +296,16 @@ pub fn order(plan: &Plan) -> Vec<(&PathBuf, &Change)> {
 
 /// Where the bytes go; a seam so tests can make writes fail.
 pub trait Sink {
+    /// Replaces `path` atomically; its directory exists.
     fn write_file(&mut self, path: &Path, contents: &str) -> std::io::Result<()>;
     fn remove_file(&mut self, path: &Path) -> std::io::Result<()>;
+    fn create_dir(&mut self, path: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+    /// Makes the renames and removals done in `dir` durable.
+    fn sync_dir(&mut self, dir: &Path) -> std::io::Result<()> {
+        std::fs::File::open(dir)?.sync_all()
+    }
 }
 
 /// The real file system: atomic replace via a temporary file and rename.
@@ -297,7 +314,6 @@ pub struct Disk;
 impl Sink for Disk {
     fn write_file(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
         #[cfg(unix)]
@@ -308,7 +324,6 @@ impl Sink for Disk {
         }
         let mut temp = builder.tempfile_in(dir)?;
         temp.write_all(contents.as_bytes())?;
-        temp.as_file().sync_all()?;
         temp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
@@ -323,7 +338,8 @@ impl Sink for Disk {
 }
 
 /// Applies a plan in [`order`]. Stops at the first failure; every file is then either old or
-/// new, and running again completes the work.
+/// new, and running again completes the work. Each directory is created once, and synced once
+/// after all its files are in place.
 pub fn apply(
     out_dir: &Path,
     files: &BTreeMap<PathBuf, String>,
@@ -338,10 +354,19 @@ pub fn apply(
         .filter(|(_, c)| !matches!(c, Change::Remove { .. }))
         .map(|(p, _)| (p.to_string_lossy().to_lowercase(), p))
         .collect();
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for (path, change) in order(plan) {
         let full = out_dir.join(path);
+        let dir = full.parent().unwrap_or(out_dir).to_path_buf();
         let result = match change {
-            Change::Create | Change::Update { .. } => sink.write_file(&full, &files[path]),
+            Change::Create | Change::Update { .. } => {
+                let created = if dirs.contains(&dir) {
+                    Ok(())
+                } else {
+                    sink.create_dir(&dir)
+                };
+                created.and_then(|()| sink.write_file(&full, &files[path]))
+            }
             Change::Remove { .. } => {
                 let alias = written
                     .get(&path.to_string_lossy().to_lowercase())
@@ -353,6 +378,22 @@ pub fn apply(
             }
         };
         result.map_err(|e| write_failed(&full, &e))?;
+        dirs.insert(dir);
+    }
+    // A new subdirectory's own entry lives in its parent: sync the parents up to `out_dir`'s.
+    let mut all = dirs.clone();
+    for dir in &dirs {
+        let mut current = dir.as_path();
+        while let Some(parent) = current.parent() {
+            all.insert(parent.to_path_buf());
+            if current == out_dir {
+                break;
+            }
+            current = parent;
+        }
+    }
+    for dir in all.iter().rev() {
+        sink.sync_dir(dir).map_err(|e| write_failed(dir, &e))?;
     }
     Ok(())
 }
