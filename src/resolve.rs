@@ -18,7 +18,7 @@ use crate::diagnostics::{Diagnostic, Kind, Span, suggest};
 use crate::lower::{Class, Deploy, Inventory, Meta};
 use crate::read::data::Data;
 use crate::read::{LegacyModule, Module, ModuleSource};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 /// Why a machine holds a role.
@@ -187,15 +187,27 @@ pub fn resolve(
             }
         }
     }
-    let mut tagged: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (name, machine) in &graph.machines {
+    // Machines are numbered in name order; memberships are gathered by number, then keyed by
+    // name once per role (already sorted, so the maps are built in bulk).
+    let machine_list: Vec<(&String, &MachineGraph)> = graph.machines.iter().collect();
+    let index: HashMap<&str, u32> = machine_list
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (name.as_str(), i as u32))
+        .collect();
+    let mut tagged: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (i, (_, machine)) in machine_list.iter().enumerate() {
         for tag in machine.tags.keys() {
-            tagged.entry(tag.as_str()).or_default().push(name.as_str());
+            tagged.entry(tag.as_str()).or_default().push(i as u32);
         }
     }
+    // Where a machine is in the role being resolved (`NONE` when it is not).
+    const NONE: u32 = u32::MAX;
+    let mut slot: Vec<u32> = vec![NONE; machine_list.len()];
+    // For each machine (by number): (instance, role) pairs it holds, in instance order.
+    let mut held: Vec<Vec<(&str, &str)>> = vec![Vec::new(); machine_list.len()];
 
     let mut instances = BTreeMap::new();
-    let mut held: Vec<(String, String, String)> = Vec::new();
     for (iname, instance) in &inventory.instances {
         let service = resolve_module(instance, modules, inputs, &mut diagnostics);
         if let Some(ServiceRef::Local { name, .. }) = &service
@@ -227,10 +239,10 @@ pub fn resolve(
         }
         let mut roles = BTreeMap::new();
         for (rname, role) in &instance.roles {
-            let mut members: BTreeMap<String, Membership> = BTreeMap::new();
+            let mut found: Vec<(u32, Membership)> = Vec::new();
             for (machine, member) in &role.machines {
-                if !graph.machines.contains_key(machine) {
-                    let names = graph.machines.keys().map(String::as_str);
+                let Some(&i) = index.get(machine.as_str()) else {
+                    let names = machine_list.iter().map(|(n, _)| n.as_str());
                     let mut d = Diagnostic::at(
                         Kind::UnknownMachine,
                         member.span,
@@ -245,15 +257,16 @@ pub fn resolve(
                     };
                     diagnostics.push(d);
                     continue;
-                }
-                members.insert(
-                    machine.clone(),
+                };
+                slot[i as usize] = found.len() as u32;
+                found.push((
+                    i,
                     Membership {
                         reasons: vec![Reason::Named(member.span)],
                         settings: member.settings.clone(),
                         tag_settings: Vec::new(),
                     },
-                );
+                ));
             }
             for (tag, role_tag) in &role.tags {
                 let Some(machines) = tagged.get(tag.as_str()) else {
@@ -274,19 +287,25 @@ pub fn resolve(
                     diagnostics.push(d);
                     continue;
                 };
-                for machine in machines {
-                    members
-                        .entry(machine.to_string())
-                        .or_insert_with(|| Membership {
-                            reasons: Vec::new(),
-                            settings: None,
-                            tag_settings: Vec::new(),
-                        })
-                        .reasons
-                        .push(Reason::Tag {
-                            tag: tag.clone(),
-                            span: role_tag.span,
-                        });
+                for &i in machines {
+                    let reason = Reason::Tag {
+                        tag: tag.clone(),
+                        span: role_tag.span,
+                    };
+                    match slot[i as usize] {
+                        NONE => {
+                            slot[i as usize] = found.len() as u32;
+                            found.push((
+                                i,
+                                Membership {
+                                    reasons: vec![reason],
+                                    settings: None,
+                                    tag_settings: Vec::new(),
+                                },
+                            ));
+                        }
+                        at => found[at as usize].1.reasons.push(reason),
+                    }
                 }
             }
             let mut tag_settings = BTreeMap::new();
@@ -295,22 +314,27 @@ pub fn resolve(
                     tag_settings.insert(tag.clone(), s.clone());
                 }
             }
-            // Tag settings apply to every member carrying the tag, however it became a member.
-            for (machine, membership) in members.iter_mut() {
-                if let Some(m) = graph.machines.get(machine) {
+            found.sort_unstable_by_key(|(i, _)| *i);
+            let mut members: Vec<(String, Membership)> = Vec::with_capacity(found.len());
+            for (i, mut membership) in found {
+                slot[i as usize] = NONE;
+                let (name, machine) = machine_list[i as usize];
+                // Tag settings apply to every member carrying the tag, however it became a member.
+                if !tag_settings.is_empty() {
                     membership.tag_settings = tag_settings
                         .keys()
-                        .filter(|t| m.tags.contains_key(*t))
+                        .filter(|t| machine.tags.contains_key(*t))
                         .cloned()
                         .collect();
                 }
-                held.push((machine.clone(), iname.clone(), rname.clone()));
+                held[i as usize].push((iname.as_str(), rname.as_str()));
+                members.push((name.clone(), membership));
             }
             roles.insert(
                 rname.clone(),
                 RoleGraph {
                     span: role.span,
-                    members,
+                    members: members.into_iter().collect(),
                     settings: role.settings.clone(),
                     tag_settings,
                     extra_modules: role.extra_modules.clone(),
@@ -330,12 +354,21 @@ pub fn resolve(
             );
         }
     }
-    for (machine, instance, role) in held {
-        if instances.contains_key(&instance)
-            && let Some(m) = graph.machines.get_mut(&machine)
-        {
-            m.instances.entry(instance).or_default().insert(role);
+    drop(machine_list);
+    for (machine, held) in graph.machines.values_mut().zip(held) {
+        let mut by_instance: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut held = held.into_iter().peekable();
+        while let Some((instance, role)) = held.next() {
+            if !instances.contains_key(instance) {
+                continue;
+            }
+            let mut roles = BTreeSet::from([role.to_string()]);
+            while let Some((_, role)) = held.next_if(|(i, _)| *i == instance) {
+                roles.insert(role.to_string());
+            }
+            by_instance.insert(instance.to_string(), roles);
         }
+        machine.instances = by_instance;
     }
     graph.instances = instances;
     (graph, diagnostics)
