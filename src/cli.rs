@@ -89,6 +89,10 @@ pub struct Outcome {
     pub sources: SourceMap,
     /// Exit code forced by the command (stale files); otherwise derived from diagnostics.
     pub code: Option<u8>,
+    /// What the run built (syntax trees, the inventory, the graph, the file texts): dropped with
+    /// the outcome, or left to the process exit by [`run`] — freeing millions of small
+    /// allocations one by one took a fifth of a no-op run at 5000 machines.
+    leftovers: Vec<Box<dyn std::any::Any>>,
 }
 
 impl Outcome {
@@ -98,6 +102,7 @@ impl Outcome {
             diagnostics: Vec::new(),
             sources,
             code: None,
+            leftovers: Vec::new(),
         }
     }
 }
@@ -127,7 +132,9 @@ pub fn main() -> ExitCode {
 
 /// Runs the command and prints; returns the exit code.
 pub fn run(cli: &Cli) -> u8 {
-    let outcome = execute(cli);
+    let mut outcome = execute(cli);
+    // The process exits next: it frees everything at once.
+    std::mem::forget(std::mem::take(&mut outcome.leftovers));
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(outcome.stdout.as_bytes());
     let _ = stdout.flush();
@@ -320,6 +327,7 @@ fn resolve_flake(
                 &inventory,
                 &flake.legacy_modules,
             ));
+            outcome.leftovers.push(Box::new(inventory));
             graph
         }
         None => crate::resolve::Graph::default(),
@@ -449,6 +457,9 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
             }
         }
     }
+    outcome
+        .leftovers
+        .push(Box::new((flake, graph, files, plan)));
     outcome
 }
 
