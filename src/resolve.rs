@@ -81,8 +81,8 @@ pub struct MachineGraph {
     pub tags: BTreeMap<String, Vec<TagSource>>,
     pub description: Option<String>,
     pub deploy: Deploy,
-    /// instance → roles held in it.
-    pub instances: BTreeMap<String, BTreeSet<String>>,
+    /// instance → roles held in it, sorted.
+    pub instances: BTreeMap<String, Vec<String>>,
     /// Legacy (module, instance) → roles held in it.
     pub services: BTreeMap<(String, String), BTreeSet<String>>,
 }
@@ -356,19 +356,20 @@ pub fn resolve(
     }
     drop(machine_list);
     for (machine, held) in graph.machines.values_mut().zip(held) {
-        let mut by_instance: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // `held` is in (instance, role) order, so each instance's roles come sorted and once.
+        let mut by_instance: Vec<(String, Vec<String>)> = Vec::new();
         let mut held = held.into_iter().peekable();
         while let Some((instance, role)) = held.next() {
             if !instances.contains_key(instance) {
                 continue;
             }
-            let mut roles = BTreeSet::from([role.to_string()]);
+            let mut roles = vec![role.to_string()];
             while let Some((_, role)) = held.next_if(|(i, _)| *i == instance) {
-                roles.insert(role.to_string());
+                roles.push(role.to_string());
             }
-            by_instance.insert(instance.to_string(), roles);
+            by_instance.push((instance.to_string(), roles));
         }
-        machine.instances = by_instance;
+        machine.instances = by_instance.into_iter().collect();
     }
     graph.instances = instances;
     (graph, diagnostics)
