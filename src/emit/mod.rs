@@ -15,7 +15,7 @@ pub mod nix;
 use crate::lower::Meta;
 use crate::read::ModuleSource;
 use crate::resolve::{Graph, InstanceGraph, LegacyGraph, MachineGraph, ServiceRef};
-use nix::{attr_name, pad, string, write_data};
+use nix::{attr_name, pad, push_attr_name, push_string, string, write_data};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -47,30 +47,32 @@ pub struct Layout<'a> {
 /// Every generated file: path relative to the output directory → contents.
 pub fn emit(graph: &Graph, sources: &[String], layout: &Layout) -> BTreeMap<PathBuf, String> {
     let header = header(sources);
-    let mut files = BTreeMap::new();
-    files.insert(PathBuf::from("runtime.nix"), format!("{header}{RUNTIME}"));
-    files.insert(PathBuf::from("default.nix"), index(graph, &header, layout));
+    let mut files = Vec::with_capacity(graph.machines.len() + graph.instances.len() + 2);
+    files.push((PathBuf::from("runtime.nix"), format!("{header}{RUNTIME}")));
+    files.push((PathBuf::from("default.nix"), index(graph, &header, layout)));
     for (name, machine) in &graph.machines {
-        files.insert(
+        files.push((
             PathBuf::from(format!("machines/{name}.nix")),
             stub(name, machine, graph.legacy, &header),
-        );
+        ));
     }
     let instances_dir = layout.out_dir.join("instances");
     for (name, instance) in &graph.instances {
-        files.insert(
+        files.push((
             PathBuf::from(format!("instances/{name}.nix")),
             instance_file(instance, &header, &instances_dir),
-        );
+        ));
     }
     for ((module, name), legacy) in &graph.services {
         let dir = layout.out_dir.join("services").join(module);
-        files.insert(
+        files.push((
             PathBuf::from(format!("services/{module}/{name}.nix")),
             legacy_file(legacy, &header, &dir),
-        );
+        ));
     }
-    files
+    // Mostly sorted already (each group is): collecting sorts the few runs and builds the map
+    // in bulk instead of searching it for every file.
+    files.into_iter().collect()
 }
 
 fn opt_string(value: &Option<String>) -> String {
@@ -80,17 +82,26 @@ fn opt_string(value: &Option<String>) -> String {
         .unwrap_or_else(|| "null".into())
 }
 
+fn push_opt_string(out: &mut String, value: &Option<String>) {
+    match value {
+        Some(s) => push_string(out, s),
+        None => out.push_str("null"),
+    }
+}
+
 fn string_list(out: &mut String, items: &[&str], indent: usize) {
     match items {
         [] => out.push_str("[ ]"),
         [one] => {
-            let _ = write!(out, "[ {} ]", string(one));
+            out.push_str("[ ");
+            push_string(out, one);
+            out.push_str(" ]");
         }
         _ => {
             out.push_str("[\n");
             for item in items {
                 pad(out, indent + 2);
-                out.push_str(&string(item));
+                push_string(out, item);
                 out.push('\n');
             }
             pad(out, indent);
@@ -139,43 +150,44 @@ fn index(graph: &Graph, header: &str, layout: &Layout) -> String {
     }
     out.push_str("  machines = {\n");
     for (name, m) in &graph.machines {
-        let _ = writeln!(out, "    {} = {{", attr_name(name));
-        let _ = writeln!(out, "      class = {};", string(m.class.as_str()));
-        out.push_str("      deploy = {\n");
-        let _ = writeln!(
-            out,
-            "        buildHost = {};",
-            opt_string(&m.deploy.build_host)
-        );
-        let forward = match m.deploy.forward_agent {
+        out.push_str("    ");
+        push_attr_name(&mut out, name);
+        out.push_str(" = {\n      class = ");
+        push_string(&mut out, m.class.as_str());
+        out.push_str(";\n      deploy = {\n        buildHost = ");
+        push_opt_string(&mut out, &m.deploy.build_host);
+        out.push_str(";\n        forwardAgent = ");
+        out.push_str(match m.deploy.forward_agent {
             Some(true) => "true",
             Some(false) => "false",
             None => "null",
-        };
-        let _ = writeln!(out, "        forwardAgent = {forward};");
-        let _ = writeln!(
-            out,
-            "        targetHost = {};",
-            opt_string(&m.deploy.target_host)
-        );
-        out.push_str("      };\n");
-        let _ = writeln!(out, "      description = {};", opt_string(&m.description));
-        out.push_str("      tags = ");
+        });
+        out.push_str(";\n        targetHost = ");
+        push_opt_string(&mut out, &m.deploy.target_host);
+        out.push_str(";\n      };\n      description = ");
+        push_opt_string(&mut out, &m.description);
+        out.push_str(";\n      tags = ");
         let tags: Vec<&str> = m.tags.keys().map(String::as_str).collect();
         string_list(&mut out, &tags, 6);
         out.push_str(";\n    };\n");
     }
     out.push_str("  };\n  modules = {\n");
     for name in graph.machines.keys() {
-        let _ = writeln!(
-            out,
-            "    {} = import {} runtime;",
-            attr_name(name),
-            nix::path(
+        out.push_str("    ");
+        push_attr_name(&mut out, name);
+        out.push_str(" = import ");
+        if crate::lower::valid_file_name(name) {
+            // What `nix::path` gives for a checked file name, without computing it.
+            out.push_str("./machines/");
+            out.push_str(name);
+            out.push_str(".nix");
+        } else {
+            out.push_str(&nix::path(
                 &layout.out_dir.join(format!("machines/{name}.nix")),
-                layout.out_dir
-            )
-        );
+                layout.out_dir,
+            ));
+        }
+        out.push_str(" runtime;\n");
     }
     out.push_str("  };\n}\n");
     out
@@ -185,8 +197,11 @@ fn stub(name: &str, machine: &MachineGraph, legacy: bool, header: &str) -> Strin
     let mut out = String::with_capacity(256 + machine.instances.len() * 96);
     out.push_str(header);
     out.push_str("runtime:\nruntime.machine {\n");
-    let _ = writeln!(out, "  name = {};", string(name));
-    let _ = writeln!(out, "  class = {};", string(machine.class.as_str()));
+    out.push_str("  name = ");
+    push_string(&mut out, name);
+    out.push_str(";\n  class = ");
+    push_string(&mut out, machine.class.as_str());
+    out.push_str(";\n");
     if machine.instances.is_empty() {
         out.push_str("  instances = { };\n");
         legacy_stub(&mut out, machine, legacy);
@@ -195,11 +210,13 @@ fn stub(name: &str, machine: &MachineGraph, legacy: bool, header: &str) -> Strin
     }
     out.push_str("  instances = {\n");
     for (instance, roles) in &machine.instances {
-        let _ = writeln!(out, "    {} = {{", attr_name(instance));
+        out.push_str("    ");
+        push_attr_name(&mut out, instance);
         // Instance names are checked file names (`[A-Za-z0-9_-]`, see `lower::name_problem`),
         // valid in a path literal as they are.
-        let _ = writeln!(out, "      file = ../instances/{instance}.nix;");
-        out.push_str("      roles = ");
+        out.push_str(" = {\n      file = ../instances/");
+        out.push_str(instance);
+        out.push_str(".nix;\n      roles = ");
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
         string_list(&mut out, &roles, 6);
         out.push_str(";\n    };\n");
@@ -353,7 +370,9 @@ fn instance_file(instance: &InstanceGraph, header: &str, dir: &Path) -> String {
         } else {
             out.push_str("      machines = {\n");
             for (machine, membership) in &role.members {
-                let _ = write!(out, "        {} = ", attr_name(machine));
+                out.push_str("        ");
+                push_attr_name(&mut out, machine);
+                out.push_str(" = ");
                 if membership.settings.is_none() && membership.tag_settings.is_empty() {
                     out.push_str("{ };\n");
                     continue;

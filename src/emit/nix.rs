@@ -15,6 +15,13 @@ const KEYWORDS: [&str; 10] = [
 
 /// An attribute name as written in Nix: bare when it is an identifier, quoted otherwise.
 pub fn attr_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    push_attr_name(&mut out, name);
+    out
+}
+
+/// Appends [`attr_name`]`(name)` to `out`.
+pub fn push_attr_name(out: &mut String, name: &str) {
     let mut chars = name.chars();
     let bare = match chars.next() {
         Some(c) if c.is_ascii_alphabetic() || c == '_' => {
@@ -23,30 +30,42 @@ pub fn attr_name(name: &str) -> String {
         _ => false,
     };
     if bare && !KEYWORDS.contains(&name) {
-        name.to_string()
+        out.push_str(name);
     } else {
-        string(name)
+        push_string(out, name);
     }
 }
 
 /// A double-quoted Nix string holding exactly `s`.
 pub fn string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    push_string(&mut out, s);
     out
+}
+
+/// Appends [`string`]`(s)` to `out`, copying the runs between escapes whole.
+pub fn push_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'$' if bytes.get(i + 1) == Some(&b'{') => "\\$",
+            _ => continue,
+        };
+        // Every escaped byte is ASCII, so these are character boundaries.
+        out.push_str(&s[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 pub fn int(i: i64) -> String {
@@ -115,7 +134,7 @@ pub fn write_data(out: &mut String, data: &Data, indent: usize, from_dir: &Path)
         DataKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         DataKind::Int(i) => out.push_str(&int(*i)),
         DataKind::Float(f) => out.push_str(&float(*f)),
-        DataKind::Str(s) => out.push_str(&string(s)),
+        DataKind::Str(s) => push_string(out, s),
         DataKind::Path(p) => out.push_str(&path(p, from_dir)),
         DataKind::Verbatim(text) => write_verbatim(out, text, indent),
         DataKind::List(items) => {
@@ -143,7 +162,7 @@ pub fn write_data(out: &mut String, data: &Data, indent: usize, from_dir: &Path)
                 out.push_str("{\n");
                 for (key, entry) in entries {
                     pad(out, indent + 2);
-                    out.push_str(&attr_name(key));
+                    push_attr_name(out, key);
                     out.push_str(" = ");
                     write_data(out, &entry.value, indent + 2, from_dir);
                     out.push_str(";\n");
@@ -256,9 +275,13 @@ fn reindentable(text: &str) -> bool {
 }
 
 pub fn pad(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
 
 #[cfg(test)]
