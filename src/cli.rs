@@ -314,6 +314,7 @@ fn resolve_flake(
     outcome: &mut Outcome,
 ) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
     let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    crate::timing::mark("read");
     outcome.diagnostics = diagnostics;
     let stop = |o: &Outcome| {
         o.diagnostics
@@ -327,9 +328,11 @@ fn resolve_flake(
     let graph = match &flake.inventory {
         Some(data) => {
             let (inventory, lower_diagnostics) = crate::lower::lower(data);
+            crate::timing::mark("lower");
             outcome.diagnostics.extend(lower_diagnostics);
             let (mut graph, resolve_diagnostics) =
                 crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+            crate::timing::mark("resolve");
             outcome.diagnostics.extend(resolve_diagnostics);
             outcome.diagnostics.extend(crate::resolve::resolve_legacy(
                 &mut graph,
@@ -349,6 +352,7 @@ fn resolve_flake(
 }
 
 fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
+    crate::timing::start();
     let mut outcome = Outcome::new(SourceMap::default());
     let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
         return outcome;
@@ -366,6 +370,7 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
         out_dir: &out,
     };
     let files = crate::emit::emit(&graph, &sources, &layout);
+    crate::timing::mark("emit");
     let plan = match crate::write::plan(&out, &files) {
         Ok(plan) if check.is_none() => crate::lock::plan_locked(&out, &files, plan),
         result => result.map(|plan| (plan, None)),
@@ -378,6 +383,7 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
             return outcome;
         }
     };
+    crate::timing::mark("plan");
     let shown = out
         .strip_prefix(&flake.root)
         .map(Path::to_path_buf)
@@ -435,7 +441,9 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
             }
         }
         None => {
-            if let Err(d) = crate::write::apply(&out, &files, &plan, &mut crate::write::Disk) {
+            let applied = crate::write::apply(&out, &files, &plan, &mut crate::write::Disk);
+            crate::timing::mark("write");
+            if let Err(d) = applied {
                 outcome.diagnostics.push(d);
                 return outcome;
             }

@@ -18,4 +18,5 @@ pub mod migrate;
 pub mod read;
 pub mod resolve;
 pub mod schema;
+pub mod timing;
 pub mod write;
