@@ -204,8 +204,9 @@ pub fn resolve(
     // Where a machine is in the role being resolved (`NONE` when it is not).
     const NONE: u32 = u32::MAX;
     let mut slot: Vec<u32> = vec![NONE; machine_list.len()];
-    // For each machine (by number): (instance, role) pairs it holds, in instance order.
-    let mut held: Vec<Vec<(&str, &str)>> = vec![Vec::new(); machine_list.len()];
+    // Every (machine number, instance, role) held in an instance whose service resolved, in
+    // (instance, role) order.
+    let mut held: Vec<(u32, &str, &str)> = Vec::new();
 
     let mut instances = BTreeMap::new();
     for (iname, instance) in &inventory.instances {
@@ -239,7 +240,16 @@ pub fn resolve(
         }
         let mut roles = BTreeMap::new();
         for (rname, role) in &instance.roles {
-            let mut found: Vec<(u32, Membership)> = Vec::new();
+            // Memberships in the order found, and (machine number, place in `found`) to sort.
+            let most = role.machines.len()
+                + role
+                    .tags
+                    .keys()
+                    .filter_map(|t| tagged.get(t.as_str()))
+                    .map(Vec::len)
+                    .sum::<usize>();
+            let mut found: Vec<Option<Membership>> = Vec::with_capacity(most);
+            let mut order: Vec<(u32, u32)> = Vec::with_capacity(most);
             for (machine, member) in &role.machines {
                 let Some(&i) = index.get(machine.as_str()) else {
                     let names = machine_list.iter().map(|(n, _)| n.as_str());
@@ -259,14 +269,12 @@ pub fn resolve(
                     continue;
                 };
                 slot[i as usize] = found.len() as u32;
-                found.push((
-                    i,
-                    Membership {
-                        reasons: vec![Reason::Named(member.span)],
-                        settings: member.settings.clone(),
-                        tag_settings: Vec::new(),
-                    },
-                ));
+                order.push((i, found.len() as u32));
+                found.push(Some(Membership {
+                    reasons: vec![Reason::Named(member.span)],
+                    settings: member.settings.clone(),
+                    tag_settings: Vec::new(),
+                }));
             }
             for (tag, role_tag) in &role.tags {
                 let Some(machines) = tagged.get(tag.as_str()) else {
@@ -295,16 +303,18 @@ pub fn resolve(
                     match slot[i as usize] {
                         NONE => {
                             slot[i as usize] = found.len() as u32;
-                            found.push((
-                                i,
-                                Membership {
-                                    reasons: vec![reason],
-                                    settings: None,
-                                    tag_settings: Vec::new(),
-                                },
-                            ));
+                            order.push((i, found.len() as u32));
+                            found.push(Some(Membership {
+                                reasons: vec![reason],
+                                settings: None,
+                                tag_settings: Vec::new(),
+                            }));
                         }
-                        at => found[at as usize].1.reasons.push(reason),
+                        at => {
+                            if let Some(m) = &mut found[at as usize] {
+                                m.reasons.push(reason);
+                            }
+                        }
                     }
                 }
             }
@@ -314,10 +324,13 @@ pub fn resolve(
                     tag_settings.insert(tag.clone(), s.clone());
                 }
             }
-            found.sort_unstable_by_key(|(i, _)| *i);
-            let mut members: Vec<(String, Membership)> = Vec::with_capacity(found.len());
-            for (i, mut membership) in found {
+            order.sort_unstable();
+            let mut members: Vec<(String, Membership)> = Vec::with_capacity(order.len());
+            for (i, at) in order {
                 slot[i as usize] = NONE;
+                let Some(mut membership) = found[at as usize].take() else {
+                    continue;
+                };
                 let (name, machine) = machine_list[i as usize];
                 // Tag settings apply to every member carrying the tag, however it became a member.
                 if !tag_settings.is_empty() {
@@ -327,7 +340,9 @@ pub fn resolve(
                         .cloned()
                         .collect();
                 }
-                held[i as usize].push((iname.as_str(), rname.as_str()));
+                if service.is_some() {
+                    held.push((i, iname.as_str(), rname.as_str()));
+                }
                 members.push((name.clone(), membership));
             }
             roles.insert(
@@ -354,15 +369,27 @@ pub fn resolve(
             );
         }
     }
+    // Group `held` by machine, keeping its order (a counting sort): each machine's instances
+    // then come in order, and each instance's roles sorted and once.
+    let mut start = vec![0usize; machine_list.len() + 1];
+    for (i, _, _) in &held {
+        start[*i as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut by_machine: Vec<(&str, &str)> = vec![("", ""); held.len()];
+    let mut next = start.clone();
+    for (i, instance, role) in held {
+        by_machine[next[i as usize]] = (instance, role);
+        next[i as usize] += 1;
+    }
     drop(machine_list);
-    for (machine, held) in graph.machines.values_mut().zip(held) {
-        // `held` is in (instance, role) order, so each instance's roles come sorted and once.
-        let mut by_instance: Vec<(String, Vec<String>)> = Vec::new();
-        let mut held = held.into_iter().peekable();
+    for (i, machine) in graph.machines.values_mut().enumerate() {
+        let held = &by_machine[start[i]..start[i + 1]];
+        let mut by_instance: Vec<(String, Vec<String>)> = Vec::with_capacity(held.len());
+        let mut held = held.iter().copied().peekable();
         while let Some((instance, role)) = held.next() {
-            if !instances.contains_key(instance) {
-                continue;
-            }
             let mut roles = vec![role.to_string()];
             while let Some((_, role)) = held.next_if(|(i, _)| *i == instance) {
                 roles.push(role.to_string());
