@@ -267,24 +267,29 @@ fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// The order in which a plan is applied, so that a run stopped between two files leaves no
-/// generated file naming one that is missing: instance and legacy service files (named by
-/// stubs), then stubs (named by the index), then the rest, the index `default.nix` last of the
-/// writes; then removals, stubs before the files they name.
+/// generated file naming one that is missing: members files (named by instance files), instance
+/// and legacy service files (named by stubs), then stubs (named by the index), then the rest,
+/// the index `default.nix` last of the writes; then removals, each before the files it names.
 pub fn order(plan: &Plan) -> Vec<(&PathBuf, &Change)> {
     let rank = |path: &Path, change: &Change| {
         let first = path
             .components()
             .next()
             .and_then(|c| c.as_os_str().to_str());
+        let members = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".members.nix"));
         let place = match first {
-            Some("instances" | "services") => 0,
-            Some("machines") => 1,
-            _ if path == Path::new("default.nix") => 3,
-            _ => 2,
+            Some("instances") if members => 0,
+            Some("instances" | "services") => 1,
+            Some("machines") => 2,
+            _ if path == Path::new("default.nix") => 4,
+            _ => 3,
         };
         match change {
             Change::Create | Change::Update { .. } => place,
-            Change::Remove { .. } => 10 + (3 - place.min(3)),
+            Change::Remove { .. } => 10 + (4 - place.min(4)),
         }
     };
     let mut ordered: Vec<(&PathBuf, &Change)> = plan.changes.iter().collect();

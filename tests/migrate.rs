@@ -203,10 +203,15 @@ fn memberships(flake: &Path) -> serde_json::Value {
         dir = ./generated/inventory/machines;
         names = map (f: builtins.substring 0 (builtins.stringLength f - 4) f)
           (builtins.attrNames (builtins.readDir dir));
-        roles = set: builtins.mapAttrs (_: i: i.roles) set;
+        # A stub's roles are its entries by role (a list for legacy services); its instances
+        # are a function of `lib` when entries hold settings, which are not looked at here.
+        roleNames = r: if builtins.isList r then r else builtins.attrNames r;
+        roles = set: builtins.mapAttrs (_: i: roleNames i.roles) set;
+        instancesOf = s:
+          if builtins.isFunction s.instances then s.instances { lib = throw "unused"; } else s.instances;
         of = m:
           let s = import (dir + "/${m}.nix") { machine = x: x; };
-          in roles s.instances
+          in roles (instancesOf s)
             // builtins.foldl' (acc: x: acc // roles x) { } (builtins.attrValues (s.services or { }));
       in builtins.listToAttrs (map (m: { name = m; value = of m; }) names)
     "#;

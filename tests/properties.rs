@@ -934,12 +934,25 @@ let
   out = ./generated/inventory;
   index = import out { };
   stub = m: import (out + "/machines/${m}.nix") { machine = x: x; };
-  files = builtins.attrNames (builtins.readDir (out + "/instances"));
+  # A stub's instances are a function of `lib` when its entries hold settings.
+  stubInstances = s: if builtins.isFunction s.instances then s.instances { inherit lib; } else s.instances;
+  files = builtins.filter (f: builtins.match ".*[.]members[.]nix" f == null)
+    (builtins.attrNames (builtins.readDir (out + "/instances")));
   instanceNames =
     if builtins.pathExists (out + "/instances") then
       map (f: builtins.substring 0 (builtins.stringLength f - 4) f) files
     else [ ];
+  instance = i: import (out + "/instances/${i}.nix") { inherit lib; inputs = { }; };
+  # Each stub's own entries are the machine's entries in the instances' members files.
+  consistent = builtins.all (name:
+    let own = stubInstances (stub name); in
+    builtins.all (i:
+      builtins.all (r: own.${i}.roles.${r} == (instance i).members.${r}.${name})
+        (builtins.attrNames own.${i}.roles))
+      (builtins.attrNames own))
+    (builtins.attrNames index.machines);
 in
+assert consistent;
 describe {
   runtime = builtins.isFunction (import (out + "/runtime.nix"));
   machines = builtins.mapAttrs (_: m: {
@@ -948,11 +961,13 @@ describe {
   }) index.machines;
   stubs = builtins.mapAttrs (name: _: let s = stub name; in {
     inherit (s) name class;
-    instances = builtins.mapAttrs (_: i: i.roles) s.instances;
+    instances = builtins.mapAttrs (_: i: builtins.attrNames i.roles) (stubInstances s);
   }) index.machines;
+  # Each instance's roles with their members, as one attribute set per role.
   instances = builtins.listToAttrs (map (i: {
     name = i;
-    value = (import (out + "/instances/${i}.nix") { inherit lib; inputs = { }; }).roles;
+    value = let f = instance i; in
+      builtins.mapAttrs (r: role: role // { machines = f.members.${r}; }) f.roles;
   }) instanceNames);
 }
 "#;

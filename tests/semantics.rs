@@ -65,8 +65,23 @@ const ERRORS: &[(&str, &[&str])] = &[
     // The stub names an instance file that throws when imported (ok, which does not name it,
     // evaluates: see expected.json).
     ("ned", &["instances/poison.nix must not be imported"]),
-    // The stub disagrees with the instance file about the machine's roles.
-    ("tom", &["The generated files are out of date"]),
+    // The stub names a role its instance file does not define (found when the stub is read).
+    (
+        "tom",
+        &[
+            "The generated files are out of date",
+            "defines no role [\"server\"]",
+        ],
+    ),
+    // The stub disagrees with the instance's members file (found when a service reads the
+    // members: service E lists its peers).
+    (
+        "uma",
+        &[
+            "The generated files are out of date",
+            "makes it a member of []",
+        ],
+    ),
     // Legacy `config` layers are separate definitions of `clan.<module>`: conflicting scalars
     // without priorities fail as in clan-core's `mkMerge`, and the error names both layers.
     (

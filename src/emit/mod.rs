@@ -1,9 +1,11 @@
 //! The `emit` stage: turns the resolved graph into the text of every generated file, keyed by
 //! path relative to the output directory (see docs/generated-files.md for the format).
 //!
-//! Output is deterministic (sorted everywhere) and grows with memberships: each instance's data
-//! is written once in `instances/<i>.nix`, and a machine's stub only names the instance files it
-//! needs. Settings are written as data, priority wrappers included, for Nix to merge.
+//! Output is deterministic (sorted everywhere) and grows with memberships: each instance's
+//! role-level data is written once in `instances/<i>.nix` and its members in
+//! `instances/<i>.members.nix`; a machine's stub names the instance files it needs and holds its
+//! own entries of their members, so evaluating one machine reads nothing that grows with the
+//! fleet. Settings are written as data, priority wrappers included, for Nix to merge.
 //!
 //! Legacy `services.<module>.<instance>` get their own files, `services/<module>/<instance>.nix`,
 //! named by the stubs of their members under `services` (every stub of a flake with legacy
@@ -14,9 +16,9 @@ pub mod nix;
 
 use crate::lower::Meta;
 use crate::read::ModuleSource;
-use crate::resolve::{Graph, InstanceGraph, LegacyGraph, MachineGraph, ServiceRef};
+use crate::resolve::{Graph, InstanceGraph, LegacyGraph, MachineGraph, Membership, ServiceRef};
 use nix::{attr_name, pad, push_attr_name, push_string, string, write_data};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -50,17 +52,30 @@ pub fn emit(graph: &Graph, sources: &[String], layout: &Layout) -> BTreeMap<Path
     let mut files = Vec::with_capacity(graph.machines.len() + graph.instances.len() + 2);
     files.push((PathBuf::from("runtime.nix"), format!("{header}{RUNTIME}")));
     files.push((PathBuf::from("default.nix"), index(graph, &header, layout)));
+    let machines_dir = layout.out_dir.join("machines");
+    let mut own = OwnEntries::new(graph);
     for (name, machine) in &graph.machines {
         files.push((
             PathBuf::from(format!("machines/{name}.nix")),
-            stub(name, machine, graph.legacy, &header),
+            stub(
+                name,
+                machine,
+                graph.legacy,
+                &mut own,
+                &header,
+                &machines_dir,
+            ),
         ));
     }
     let instances_dir = layout.out_dir.join("instances");
     for (name, instance) in &graph.instances {
         files.push((
             PathBuf::from(format!("instances/{name}.nix")),
-            instance_file(instance, &header, &instances_dir),
+            instance_file(name, instance, &header, &instances_dir),
+        ));
+        files.push((
+            PathBuf::from(format!("instances/{name}.members.nix")),
+            members_file(instance, &header, &instances_dir),
         ));
     }
     for ((module, name), legacy) in &graph.services {
@@ -193,8 +208,93 @@ fn index(graph: &Graph, header: &str, layout: &Layout) -> String {
     out
 }
 
-fn stub(name: &str, machine: &MachineGraph, legacy: bool, header: &str) -> String {
-    let mut out = String::with_capacity(256 + machine.instances.len() * 96);
+/// Hands each machine, in name order, its own entries of the roles' members: a role's members
+/// are sorted by name like the machines, so the next member of each of the machine's roles is
+/// the machine itself, and no entry is searched for.
+struct OwnEntries<'g> {
+    graph: &'g Graph,
+    /// instance → (role, its members not handed out yet).
+    cursors: HashMap<&'g str, Vec<(&'g str, MemberCursor<'g>)>>,
+}
+
+type MemberCursor<'g> = std::collections::btree_map::Iter<'g, String, Membership>;
+
+/// A machine's roles in one instance, with its entry in each.
+type RoleEntries<'g> = Vec<(&'g str, Option<&'g Membership>)>;
+
+impl<'g> OwnEntries<'g> {
+    fn new(graph: &'g Graph) -> OwnEntries<'g> {
+        let cursors = graph
+            .instances
+            .iter()
+            .map(|(name, instance)| {
+                let roles = instance
+                    .roles
+                    .iter()
+                    .map(|(role, r)| (role.as_str(), r.members.iter()))
+                    .collect();
+                (name.as_str(), roles)
+            })
+            .collect();
+        OwnEntries { graph, cursors }
+    }
+
+    /// The entry of `machine` in (`instance`, `role`); machines must be asked in name order.
+    fn next(&mut self, machine: &str, instance: &str, role: &str) -> Option<&'g Membership> {
+        let cursor = self
+            .cursors
+            .get_mut(instance)
+            .and_then(|roles| roles.iter_mut().find(|(r, _)| *r == role))
+            .map(|(_, cursor)| cursor);
+        if let Some(cursor) = cursor
+            && let Some((name, membership)) = cursor.clone().next()
+            && name == machine
+        {
+            cursor.next();
+            return Some(membership);
+        }
+        // Not in order (never, given how resolve builds the graph): look it up.
+        self.graph
+            .instances
+            .get(instance)
+            .and_then(|i| i.roles.get(role))
+            .and_then(|r| r.members.get(machine))
+    }
+}
+
+/// A member's entry `{ settings?, tags? }` (the membership's own data).
+fn member_entry(out: &mut String, membership: &Membership, indent: usize, dir: &Path) {
+    if membership.settings.is_none() && membership.tag_settings.is_empty() {
+        out.push_str("{ }");
+        return;
+    }
+    out.push_str("{\n");
+    if let Some(settings) = &membership.settings {
+        pad(out, indent + 2);
+        out.push_str("settings = ");
+        write_data(out, settings, indent + 2, dir);
+        out.push_str(";\n");
+    }
+    if !membership.tag_settings.is_empty() {
+        pad(out, indent + 2);
+        out.push_str("tags = ");
+        let tags: Vec<&str> = membership.tag_settings.iter().map(String::as_str).collect();
+        string_list(out, &tags, indent + 2);
+        out.push_str(";\n");
+    }
+    pad(out, indent);
+    out.push('}');
+}
+
+fn stub(
+    name: &str,
+    machine: &MachineGraph,
+    legacy: bool,
+    own: &mut OwnEntries,
+    header: &str,
+    dir: &Path,
+) -> String {
+    let mut out = String::with_capacity(256 + machine.instances.len() * 128);
     out.push_str(header);
     out.push_str("runtime:\nruntime.machine {\n");
     out.push_str("  name = ");
@@ -208,21 +308,92 @@ fn stub(name: &str, machine: &MachineGraph, legacy: bool, header: &str) -> Strin
         out.push_str("}\n");
         return out;
     }
-    out.push_str("  instances = {\n");
-    for (instance, roles) in &machine.instances {
-        out.push_str("    ");
+    let entries: Vec<(&str, RoleEntries)> = machine
+        .instances
+        .iter()
+        .map(|(instance, roles)| {
+            let roles = roles
+                .iter()
+                .map(|role| (role.as_str(), own.next(name, instance, role)))
+                .collect();
+            (instance.as_str(), roles)
+        })
+        .collect();
+    // Settings may use `lib` (`lib.mkForce …`): then the instances are a function of it.
+    let with_lib = entries.iter().any(|(_, roles)| {
+        roles
+            .iter()
+            .any(|(_, m)| m.is_some_and(|m| m.settings.is_some()))
+    });
+    let indent = if with_lib {
+        out.push_str("  instances =\n    { lib }:\n    {\n");
+        4
+    } else {
+        out.push_str("  instances = {\n");
+        2
+    };
+    for (instance, roles) in entries {
+        pad(&mut out, indent + 2);
         push_attr_name(&mut out, instance);
         // Instance names are checked file names (`[A-Za-z0-9_-]`, see `lower::name_problem`),
         // valid in a path literal as they are.
-        out.push_str(" = {\n      file = ../instances/");
+        out.push_str(" = {\n");
+        pad(&mut out, indent + 4);
+        out.push_str("file = ../instances/");
         out.push_str(instance);
-        out.push_str(".nix;\n      roles = ");
-        let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
-        string_list(&mut out, &roles, 6);
-        out.push_str(";\n    };\n");
+        out.push_str(".nix;\n");
+        pad(&mut out, indent + 4);
+        out.push_str("roles = {\n");
+        for (role, membership) in roles {
+            pad(&mut out, indent + 6);
+            push_attr_name(&mut out, role);
+            out.push_str(" = ");
+            match membership {
+                Some(m) => member_entry(&mut out, m, indent + 6, dir),
+                None => out.push_str("{ }"),
+            }
+            out.push_str(";\n");
+        }
+        pad(&mut out, indent + 4);
+        out.push_str("};\n");
+        pad(&mut out, indent + 2);
+        out.push_str("};\n");
     }
-    out.push_str("  };\n");
+    pad(&mut out, indent);
+    out.push_str("};\n");
     legacy_stub(&mut out, machine, legacy);
+    out.push_str("}\n");
+    out
+}
+
+/// `instances/<i>.members.nix`: every role's members with their entries.
+fn members_file(instance: &InstanceGraph, header: &str, dir: &Path) -> String {
+    let members: usize = instance.roles.values().map(|r| r.members.len()).sum();
+    let mut out = String::with_capacity(256 + members * 24);
+    out.push_str(header);
+    out.push_str("{ lib }:\n");
+    if instance.roles.is_empty() {
+        out.push_str("{ }\n");
+        return out;
+    }
+    out.push_str("{\n");
+    for (rname, role) in &instance.roles {
+        out.push_str("  ");
+        push_attr_name(&mut out, rname);
+        if role.members.is_empty() {
+            out.push_str(" = { };\n");
+            continue;
+        }
+        out.push_str(" = {\n");
+        for (machine, membership) in &role.members {
+            out.push_str("    ");
+            push_attr_name(&mut out, machine);
+            out.push_str(" = ");
+            member_entry(&mut out, membership, 4, dir);
+            out.push_str(";\n");
+        }
+        out.push_str("  };\n");
+    }
     out.push_str("}\n");
     out
 }
@@ -321,7 +492,7 @@ fn legacy_file(legacy: &LegacyGraph, header: &str, dir: &Path) -> String {
     out
 }
 
-fn instance_file(instance: &InstanceGraph, header: &str, dir: &Path) -> String {
+fn instance_file(name: &str, instance: &InstanceGraph, header: &str, dir: &Path) -> String {
     let mut out = String::with_capacity(512);
     out.push_str(header);
     out.push_str("{ lib, inputs }:\n{\n  module = {\n");
@@ -350,67 +521,51 @@ fn instance_file(instance: &InstanceGraph, header: &str, dir: &Path) -> String {
     }
     out.push_str(";\n");
     if instance.roles.is_empty() {
-        out.push_str("  roles = { };\n}\n");
-        return out;
-    }
-    out.push_str("  roles = {\n");
-    for (rname, role) in &instance.roles {
-        let _ = writeln!(out, "    {} = {{", attr_name(rname));
-        if !role.extra_modules.is_empty() {
-            out.push_str("      extraModules = ");
-            let list = crate::read::data::Data::new(
-                crate::read::data::DataKind::List(role.extra_modules.clone()),
-                role.span,
-            );
-            write_data(&mut out, &list, 6, dir);
-            out.push_str(";\n");
-        }
-        if role.members.is_empty() {
-            out.push_str("      machines = { };\n");
-        } else {
-            out.push_str("      machines = {\n");
-            for (machine, membership) in &role.members {
-                out.push_str("        ");
-                push_attr_name(&mut out, machine);
-                out.push_str(" = ");
-                if membership.settings.is_none() && membership.tag_settings.is_empty() {
-                    out.push_str("{ };\n");
-                    continue;
-                }
-                out.push_str("{\n");
-                if let Some(settings) = &membership.settings {
+        out.push_str("  roles = { };\n");
+    } else {
+        out.push_str("  roles = {\n");
+        for (rname, role) in &instance.roles {
+            out.push_str("    ");
+            push_attr_name(&mut out, rname);
+            if role.extra_modules.is_empty()
+                && role.settings.is_none()
+                && role.tag_settings.is_empty()
+            {
+                out.push_str(" = { };\n");
+                continue;
+            }
+            out.push_str(" = {\n");
+            if !role.extra_modules.is_empty() {
+                out.push_str("      extraModules = ");
+                let list = crate::read::data::Data::new(
+                    crate::read::data::DataKind::List(role.extra_modules.clone()),
+                    role.span,
+                );
+                write_data(&mut out, &list, 6, dir);
+                out.push_str(";\n");
+            }
+            if let Some(settings) = &role.settings {
+                out.push_str("      settings = ");
+                write_data(&mut out, settings, 6, dir);
+                out.push_str(";\n");
+            }
+            if !role.tag_settings.is_empty() {
+                out.push_str("      tags = {\n");
+                for (tag, settings) in &role.tag_settings {
+                    let _ = writeln!(out, "        {} = {{", attr_name(tag));
                     out.push_str("          settings = ");
                     write_data(&mut out, settings, 10, dir);
-                    out.push_str(";\n");
+                    out.push_str(";\n        };\n");
                 }
-                if !membership.tag_settings.is_empty() {
-                    out.push_str("          tags = ");
-                    let tags: Vec<&str> =
-                        membership.tag_settings.iter().map(String::as_str).collect();
-                    string_list(&mut out, &tags, 10);
-                    out.push_str(";\n");
-                }
-                out.push_str("        };\n");
+                out.push_str("      };\n");
             }
-            out.push_str("      };\n");
+            out.push_str("    };\n");
         }
-        if let Some(settings) = &role.settings {
-            out.push_str("      settings = ");
-            write_data(&mut out, settings, 6, dir);
-            out.push_str(";\n");
-        }
-        if !role.tag_settings.is_empty() {
-            out.push_str("      tags = {\n");
-            for (tag, settings) in &role.tag_settings {
-                let _ = writeln!(out, "        {} = {{", attr_name(tag));
-                out.push_str("          settings = ");
-                write_data(&mut out, settings, 10, dir);
-                out.push_str(";\n        };\n");
-            }
-            out.push_str("      };\n");
-        }
-        out.push_str("    };\n");
+        out.push_str("  };\n");
     }
-    out.push_str("  };\n}\n");
+    // Instance names are checked file names, valid in a path literal as they are.
+    out.push_str("  members = import ./");
+    out.push_str(name);
+    out.push_str(".members.nix { inherit lib; };\n}\n");
     out
 }

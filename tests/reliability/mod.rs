@@ -198,8 +198,12 @@ pub fn dangling_references(out: &Path) -> Vec<String> {
     for (path, text) in &files {
         for line in text.lines() {
             let line = line.trim();
+            // `import ./x` is relative to the importing file's directory.
             let target = match line.split("import ./").nth(1) {
-                Some(rest) => rest.split(' ').next().map(PathBuf::from),
+                Some(rest) => rest
+                    .split(' ')
+                    .next()
+                    .map(|r| path.parent().unwrap_or(Path::new("")).join(r)),
                 None => line
                     .strip_prefix("file = ../")
                     .map(|rest| PathBuf::from(rest.trim_end_matches(';'))),

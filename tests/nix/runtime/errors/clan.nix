@@ -1,6 +1,9 @@
-# The inventory that generated/inventory/ was written from by hand (except machines/tom.nix and
-# machines/leg.nix, stale stubs). Every machine but ok is in one broken instance; tests/semantics.rs checks each
-# error. instances/poison.nix stands for a file that must not be read when evaluating ok.
+# The inventory that generated/inventory/ was written from (by inventory-gen, then by hand where
+# the tool refuses: the unknown role of `strange`; and except machines/tom.nix, machines/uma.nix
+# and machines/leg.nix, stale stubs: tom names a role `fine` does not define, uma has left
+# `roster`, leg has role b, not a, in legacy instance `stale`). Every machine but ok is in one
+# broken instance; tests/semantics.rs checks each error. instances/poison.nix stands for a file
+# that must not be read when evaluating ok.
 { lib, ... }:
 {
   meta.name = "errors-test";
@@ -8,6 +11,7 @@
   modules.B = ./services/B;
   modules.C = ./services/C;
   modules.D = ./services/D;
+  modules.E = ./services/E;
   inventory = {
     modules.recorder = ./legacy/recorder;
     services.recorder = {
@@ -32,6 +36,7 @@
       ok = { };
       sara = { };
       tom = { };
+      uma = { };
     };
     instances = {
       fine = {
@@ -91,6 +96,14 @@
           input = "self";
         };
         roles.default.machines.max = { };
+      };
+      # E reads the members of its role (a stale stub is found when they are read).
+      roster = {
+        module = {
+          name = "E";
+          input = "self";
+        };
+        roles.peer.machines = { };
       };
       poison = {
         module = {

@@ -8,14 +8,10 @@
   service = ../../../services/motd;
   roles = {
     default = {
-      machines = {
-        db = { };
-        laptop = { };
-        web = { };
-      };
       settings = {
         message = "This machine belongs to my-fleet; its configuration lives in git.";
       };
     };
   };
+  members = import ./motd-fleet.members.nix { inherit lib; };
 }

@@ -8,17 +8,10 @@
   service = ../../../services/motd;
   roles = {
     default = {
-      machines = {
-        db = {
-          settings = {
-            extraLines = [ "Backups run nightly at 02:00." ];
-          };
-        };
-        web = { };
-      };
       settings = {
         message = "Production server: change it through the flake, not by hand.";
       };
     };
   };
+  members = import ./motd-servers.members.nix { inherit lib; };
 }

@@ -3,14 +3,24 @@ runtime:
 runtime.machine {
   name = "db";
   class = "nixos";
-  instances = {
-    motd-fleet = {
-      file = ../instances/motd-fleet.nix;
-      roles = [ "default" ];
+  instances =
+    { lib }:
+    {
+      motd-fleet = {
+        file = ../instances/motd-fleet.nix;
+        roles = {
+          default = { };
+        };
+      };
+      motd-servers = {
+        file = ../instances/motd-servers.nix;
+        roles = {
+          default = {
+            settings = {
+              extraLines = [ "Backups run nightly at 02:00." ];
+            };
+          };
+        };
+      };
     };
-    motd-servers = {
-      file = ../instances/motd-servers.nix;
-      roles = [ "default" ];
-    };
-  };
 }

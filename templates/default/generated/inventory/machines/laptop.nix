@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     motd-fleet = {
       file = ../instances/motd-fleet.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
 }

@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     motd-fleet = {
       file = ../instances/motd-fleet.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
     motd-servers = {
       file = ../instances/motd-servers.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
 }

@@ -2,7 +2,9 @@
 # inventory-gen runtime: applies clan.service modules to one machine, with clan-core's semantics.
 # `import ./runtime.nix { inputs, directory, meta }` gives `{ machine }`; the generated stub
 # `machines/<m>.nix` calls `machine { name, class, instances }` (`instances.<i> = { file, roles }`
-# for every instance the machine is in) and gets the machine's whole inventory module. For each
+# for every instance the machine is in, `roles.<r>` being the machine's own entry `{ settings?,
+# tags? }` of the role's members; `instances` is a function of `{ lib }` when entries hold
+# settings) and gets the machine's whole inventory module. For each
 # service, keyed by the pair (module.input, module.name), it evaluates the `clan.service` module
 # once (`class = "clan.service"`, specialArgs `clanLib`, `directory`, `exports = { }`, `meta`),
 # evaluates each membership's settings, runs `perInstance` per (instance, role, machine) and
@@ -19,12 +21,17 @@
 # Guarantees:
 # - The module takes `lib` from the module system that imports it (NixOS, nix-darwin or a bare
 #   `lib.evalModules`), never uses `pkgs`, sets `_class` to the machine's class, and imports only
-#   the instance files its stub names.
+#   the instance files its stub names. An instance's members file (every member of every role) is
+#   read only when a service looks at the other members (`roles` of perInstance, `instances` of
+#   perMachine, the service's `config.instances`): the machine's own settings come from its stub,
+#   so evaluating one machine does not cost more in a larger fleet (legacy services excepted:
+#   clan-core gives every member the whole member lists of their roles).
 # - Settings of a machine in (instance, role) are ONE module evaluation of the role's `interface`,
 #   the role settings, the machine settings and the settings of the role's tags it carries, so
 #   priorities, types, defaults and conflicts behave as in clan-core; errors name the layer.
-# - A role the service does not define, an unknown key in a service module, or a stub that
-#   disagrees with its instance file is an error.
+# - A role the service does not define, an unknown key in a service module, or a stub naming a
+#   role its instance does not define is an error; so is a stub that disagrees with the instance's
+#   members file about the machine's roles, found when that file is read.
 # - A stub without `services` (a flake without legacy services) gives exactly the modules it
 #   gave before they were supported; with `services` (`{ }` for a machine in no legacy
 #   instance) the machine also gets the declaration of `clan.inventory.services`, as every
@@ -230,7 +237,10 @@ let
               modules = [
                 (serviceOptions {
                   inherit spec;
-                  instances = lib.mapAttrs (_: m: { inherit (m.data) module roles; }) instances;
+                  instances = lib.mapAttrs (_: m: {
+                    inherit (m.data) module;
+                    roles = lib.mapAttrs (role: r: r // { machines = m.members.${role}; }) m.data.roles;
+                  }) instances;
                 })
                 (at what first.data.service)
               ];
@@ -253,13 +263,13 @@ let
                 ${builtins.toJSON defined}
               '';
 
-          # Settings of `machine` (null: the role-level view) in (instance, role).
+          # Settings of `machine` (null: the role-level view), whose entry in the role's members is
+          # `m`, in (instance, role).
           evalSettings =
-            instance: file: data: role: machine:
+            instance: file: data: role: machine: m:
             let
               r = data.roles.${role};
               via = "${toString file}, via inventory.instances.${instance}.roles.${role}";
-              m = r.machines.${machine} or { };
             in
             lib.evalModules {
               prefix = [
@@ -290,15 +300,21 @@ let
               };
             };
 
-          # Lazily memoised settings evaluations of every role and member of each instance.
+          # Lazily memoised settings evaluations of every role and member of each instance. This
+          # machine's own come from its stub (`self`); the other members' only when a service
+          # looks at them, which reads the instance's members file.
           evals = lib.mapAttrs (
             instance: m:
             let
               eval = evalSettings instance m.file m.data;
+              self = lib.mapAttrs (role: eval role name) m.self;
             in
-            lib.mapAttrs (role: r: {
-              role = eval role null;
-              machines = lib.mapAttrs (machine: _: eval role machine) (r.machines or { });
+            lib.mapAttrs (role: _: {
+              role = eval role null { };
+              self = self.${role};
+              machines = lib.mapAttrs (
+                machine: entry: if machine == name then self.${role} else eval role machine entry
+              ) m.members.${role};
             }) m.data.roles
           ) instances;
 
@@ -321,7 +337,7 @@ let
           perInstance =
             instance: role:
             let
-              final = evals.${instance}.${role}.machines.${name};
+              final = evals.${instance}.${role}.self;
             in
             (lib.evalModules {
               specialArgs = {
@@ -517,27 +533,41 @@ let
           services,
         }:
         let
+          # A stub's instances take `lib` when its entries hold settings (for `lib.mkForce` …).
+          stubInstances = if builtins.isFunction instances then instances { inherit lib; } else instances;
           loaded = lib.mapAttrs (
             instance: entry:
             let
               data = import entry.file { inherit lib inputs; };
-              actual = lib.filter (r: (data.roles.${r}.machines or { }) ? ${name}) (
-                lib.attrNames data.roles
-              );
+              roles = lib.attrNames entry.roles;
+              stale = what: ''
+                inventory-gen: machines/${name}.nix gives '${name}' the roles
+                ${builtins.toJSON roles} in instance '${instance}', but
+                ${toString entry.file} ${what}.
+                The generated files are out of date: run `inventory-gen`.
+              '';
+              undefined = lib.filter (r: !(data.roles ? ${r})) roles;
+              # Every role's members, from the instance's members file: only read when a service
+              # looks at the other members, and then checked against the stub.
+              members =
+                let
+                  actual = lib.filter (r: data.members.${r} ? ${name}) (lib.attrNames data.members);
+                in
+                if actual == roles then
+                  data.members
+                else
+                  throw (stale "makes it a member of ${builtins.toJSON actual}");
             in
-            if actual == entry.roles then
+            if undefined == [ ] then
               {
-                inherit instance data;
-                inherit (entry) file roles;
+                inherit instance data roles members;
+                inherit (entry) file;
+                # This machine's entries of the roles' members.
+                self = entry.roles;
               }
             else
-              throw ''
-                inventory-gen: machines/${name}.nix gives '${name}' the roles
-                ${builtins.toJSON entry.roles} in instance '${instance}', but
-                ${toString entry.file} makes it a member of ${builtins.toJSON actual}.
-                The generated files are out of date: run `inventory-gen`.
-              ''
-          ) instances;
+              throw (stale "defines no role ${builtins.toJSON undefined}")
+          ) stubInstances;
           # Services are keyed by the pair (input, name), which is injective.
           key =
             m:

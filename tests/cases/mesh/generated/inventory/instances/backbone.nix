@@ -7,33 +7,8 @@
   };
   service = ../../../services/mesh;
   roles = {
-    hub = {
-      machines = {
-        gateway = {
-          settings = {
-            listenPort = 443;
-          };
-        };
-      };
-    };
+    hub = { };
     node = {
-      machines = {
-        db = {
-          settings = {
-            labels = {
-              role = "database";
-            };
-            routes = [ "10.1.0.0/16" ];
-          };
-        };
-        gateway = { };
-        laptop = {
-          tags = [ "roaming" ];
-        };
-        macbook = {
-          tags = [ "roaming" ];
-        };
-      };
       settings = {
         keepalive = 30;
         labels = {
@@ -49,4 +24,5 @@
       };
     };
   };
+  members = import ./backbone.members.nix { inherit lib; };
 }

@@ -7,16 +7,8 @@
   };
   service = ../../../services/mesh;
   roles = {
-    hub = {
-      machines = {
-        db = { };
-      };
-    };
-    node = {
-      machines = {
-        db = { };
-        gateway = { };
-      };
-    };
+    hub = { };
+    node = { };
   };
+  members = import ./storage.members.nix { inherit lib; };
 }

@@ -3,17 +3,28 @@ runtime:
 runtime.machine {
   name = "db";
   class = "nixos";
-  instances = {
-    backbone = {
-      file = ../instances/backbone.nix;
-      roles = [ "node" ];
+  instances =
+    { lib }:
+    {
+      backbone = {
+        file = ../instances/backbone.nix;
+        roles = {
+          node = {
+            settings = {
+              labels = {
+                role = "database";
+              };
+              routes = [ "10.1.0.0/16" ];
+            };
+          };
+        };
+      };
+      storage = {
+        file = ../instances/storage.nix;
+        roles = {
+          hub = { };
+          node = { };
+        };
+      };
     };
-    storage = {
-      file = ../instances/storage.nix;
-      roles = [
-        "hub"
-        "node"
-      ];
-    };
-  };
 }

@@ -3,17 +3,25 @@ runtime:
 runtime.machine {
   name = "gateway";
   class = "nixos";
-  instances = {
-    backbone = {
-      file = ../instances/backbone.nix;
-      roles = [
-        "hub"
-        "node"
-      ];
+  instances =
+    { lib }:
+    {
+      backbone = {
+        file = ../instances/backbone.nix;
+        roles = {
+          hub = {
+            settings = {
+              listenPort = 443;
+            };
+          };
+          node = { };
+        };
+      };
+      storage = {
+        file = ../instances/storage.nix;
+        roles = {
+          node = { };
+        };
+      };
     };
-    storage = {
-      file = ../instances/storage.nix;
-      roles = [ "node" ];
-    };
-  };
 }

@@ -6,7 +6,11 @@ runtime.machine {
   instances = {
     backbone = {
       file = ../instances/backbone.nix;
-      roles = [ "node" ];
+      roles = {
+        node = {
+          tags = [ "roaming" ];
+        };
+      };
     };
   };
 }

@@ -7,21 +7,8 @@
   };
   service = ../../../services/greeter;
   roles = {
-    day = {
-      machines = {
-        desk1 = { };
-        desk2 = { };
-        reception = {
-          settings = {
-            text = "Welcome";
-          };
-        };
-      };
-    };
-    night = {
-      machines = {
-        printserver = { };
-      };
-    };
+    day = { };
+    night = { };
   };
+  members = import ./hello.members.nix { inherit lib; };
 }

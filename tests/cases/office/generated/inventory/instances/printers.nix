@@ -9,20 +9,8 @@
   roles = {
     client = {
       extraModules = [ ../../../modules/quiet.nix ];
-      machines = {
-        desk1 = { };
-        desk2 = {
-          settings = {
-            defaultPrinter = "laser";
-          };
-        };
-        reception = { };
-      };
     };
-    server = {
-      machines = {
-        printserver = { };
-      };
-    };
+    server = { };
   };
+  members = import ./printers.members.nix { inherit lib; };
 }

@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     hello = {
       file = ../instances/hello.nix;
-      roles = [ "day" ];
+      roles = {
+        day = { };
+      };
     };
     printers = {
       file = ../instances/printers.nix;
-      roles = [ "client" ];
+      roles = {
+        client = { };
+      };
     };
   };
 }

@@ -3,14 +3,24 @@ runtime:
 runtime.machine {
   name = "desk2";
   class = "nixos";
-  instances = {
-    hello = {
-      file = ../instances/hello.nix;
-      roles = [ "day" ];
+  instances =
+    { lib }:
+    {
+      hello = {
+        file = ../instances/hello.nix;
+        roles = {
+          day = { };
+        };
+      };
+      printers = {
+        file = ../instances/printers.nix;
+        roles = {
+          client = {
+            settings = {
+              defaultPrinter = "laser";
+            };
+          };
+        };
+      };
     };
-    printers = {
-      file = ../instances/printers.nix;
-      roles = [ "client" ];
-    };
-  };
 }

@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     hello = {
       file = ../instances/hello.nix;
-      roles = [ "night" ];
+      roles = {
+        night = { };
+      };
     };
     printers = {
       file = ../instances/printers.nix;
-      roles = [ "server" ];
+      roles = {
+        server = { };
+      };
     };
   };
 }

@@ -3,14 +3,24 @@ runtime:
 runtime.machine {
   name = "reception";
   class = "nixos";
-  instances = {
-    hello = {
-      file = ../instances/hello.nix;
-      roles = [ "day" ];
+  instances =
+    { lib }:
+    {
+      hello = {
+        file = ../instances/hello.nix;
+        roles = {
+          day = {
+            settings = {
+              text = "Welcome";
+            };
+          };
+        };
+      };
+      printers = {
+        file = ../instances/printers.nix;
+        roles = {
+          client = { };
+        };
+      };
     };
-    printers = {
-      file = ../instances/printers.nix;
-      roles = [ "client" ];
-    };
-  };
 }

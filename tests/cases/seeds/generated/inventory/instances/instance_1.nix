@@ -7,16 +7,8 @@
   };
   service = ../../../services/borgbackup.nix;
   roles = {
-    client = {
-      machines = {
-        jon = { };
-        sara = { };
-      };
-    };
-    server = {
-      machines = {
-        backup_server = { };
-      };
-    };
+    client = { };
+    server = { };
   };
+  members = import ./instance_1.members.nix { inherit lib; };
 }

@@ -7,15 +7,8 @@
   };
   service = ../../../services/borgbackup.nix;
   roles = {
-    client = {
-      machines = {
-        backup_server = { };
-      };
-    };
-    server = {
-      machines = {
-        backup_backup_server = { };
-      };
-    };
+    client = { };
+    server = { };
   };
+  members = import ./instance_2.members.nix { inherit lib; };
 }

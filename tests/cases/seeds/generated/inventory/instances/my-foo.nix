@@ -7,10 +7,7 @@
   };
   service = inputs.libstd.clan.modules.mod-A;
   roles = {
-    default = {
-      machines = {
-        jon = { };
-      };
-    };
+    default = { };
   };
+  members = import ./my-foo.members.nix { inherit lib; };
 }

@@ -7,24 +7,12 @@
   };
   service = ../../../services/zerotier.nix;
   roles = {
-    controller = {
-      machines = {
-        some-server-name = {
-          settings = {
-            dynamicIp = {
-              enable = true;
-            };
-          };
-        };
-      };
-    };
+    controller = { };
     peer = {
-      machines = {
-        my-machine-name = { };
-      };
       settings = {
         ipRanges = [ "all" ];
       };
     };
   };
+  members = import ./my-vpn.members.nix { inherit lib; };
 }

@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     instance_2 = {
       file = ../instances/instance_2.nix;
-      roles = [ "server" ];
+      roles = {
+        server = { };
+      };
     };
   };
 }

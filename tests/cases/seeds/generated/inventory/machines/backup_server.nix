@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     instance_1 = {
       file = ../instances/instance_1.nix;
-      roles = [ "server" ];
+      roles = {
+        server = { };
+      };
     };
     instance_2 = {
       file = ../instances/instance_2.nix;
-      roles = [ "client" ];
+      roles = {
+        client = { };
+      };
     };
   };
 }

@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     instance_1 = {
       file = ../instances/instance_1.nix;
-      roles = [ "client" ];
+      roles = {
+        client = { };
+      };
     };
     my-foo = {
       file = ../instances/my-foo.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
 }

@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     my-vpn = {
       file = ../instances/my-vpn.nix;
-      roles = [ "peer" ];
+      roles = {
+        peer = { };
+      };
     };
   };
 }

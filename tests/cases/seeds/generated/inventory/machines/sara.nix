@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     instance_1 = {
       file = ../instances/instance_1.nix;
-      roles = [ "client" ];
+      roles = {
+        client = { };
+      };
     };
   };
 }

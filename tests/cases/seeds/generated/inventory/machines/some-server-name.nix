@@ -3,10 +3,20 @@ runtime:
 runtime.machine {
   name = "some-server-name";
   class = "nixos";
-  instances = {
-    my-vpn = {
-      file = ../instances/my-vpn.nix;
-      roles = [ "controller" ];
+  instances =
+    { lib }:
+    {
+      my-vpn = {
+        file = ../instances/my-vpn.nix;
+        roles = {
+          controller = {
+            settings = {
+              dynamicIp = {
+                enable = true;
+              };
+            };
+          };
+        };
+      };
     };
-  };
 }

@@ -7,13 +7,8 @@
   };
   service = ../../../mesh.nix;
   roles = {
-    controller = {
-      machines = {
-        jon = { };
-      };
-    };
-    peer = {
-      machines = { };
-    };
+    controller = { };
+    peer = { };
   };
+  members = import ./vpn.members.nix { inherit lib; };
 }

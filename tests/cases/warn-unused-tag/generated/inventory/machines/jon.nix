@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     vpn = {
       file = ../instances/vpn.nix;
-      roles = [ "controller" ];
+      roles = {
+        controller = { };
+      };
     };
   };
 }

@@ -160,6 +160,19 @@ in
         "nixos"
       ];
     };
+    uma = {
+      class = "nixos";
+      deploy = {
+        buildHost = null;
+        forwardAgent = null;
+        targetHost = null;
+      };
+      description = null;
+      tags = [
+        "all"
+        "nixos"
+      ];
+    };
   };
   modules = {
     hxi = import ./machines/hxi.nix runtime;
@@ -173,5 +186,6 @@ in
     ok = import ./machines/ok.nix runtime;
     sara = import ./machines/sara.nix runtime;
     tom = import ./machines/tom.nix runtime;
+    uma = import ./machines/uma.nix runtime;
   };
 }

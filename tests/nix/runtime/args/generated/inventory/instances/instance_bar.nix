@@ -8,21 +8,11 @@
   service = ../../../services/A;
   roles = {
     peer = {
-      machines = {
-        jon = {
-          settings = {
-            timeout = "bar-peer-jon";
-          };
-        };
-      };
       settings = {
         timeout = lib.mkDefault "bar-peer";
       };
     };
-    server = {
-      machines = {
-        sara = { };
-      };
-    };
+    server = { };
   };
+  members = import ./instance_bar.members.nix { inherit lib; };
 }

@@ -7,22 +7,12 @@
   };
   service = ../../../services/A;
   roles = {
-    controller = {
-      machines = {
-        jon = { };
-      };
-    };
+    controller = { };
     peer = {
-      machines = {
-        jon = {
-          settings = {
-            timeout = lib.mkForce "foo-peer-jon";
-          };
-        };
-      };
       settings = {
         timeout = "foo-peer";
       };
     };
   };
+  members = import ./instance_foo.members.nix { inherit lib; };
 }

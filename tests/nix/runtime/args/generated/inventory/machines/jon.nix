@@ -3,17 +3,29 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
-  instances = {
-    instance_bar = {
-      file = ../instances/instance_bar.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      instance_bar = {
+        file = ../instances/instance_bar.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeout = "bar-peer-jon";
+            };
+          };
+        };
+      };
+      instance_foo = {
+        file = ../instances/instance_foo.nix;
+        roles = {
+          controller = { };
+          peer = {
+            settings = {
+              timeout = lib.mkForce "foo-peer-jon";
+            };
+          };
+        };
+      };
     };
-    instance_foo = {
-      file = ../instances/instance_foo.nix;
-      roles = [
-        "controller"
-        "peer"
-      ];
-    };
-  };
 }

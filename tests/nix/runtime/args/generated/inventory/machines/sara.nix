@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     instance_bar = {
       file = ../instances/instance_bar.nix;
-      roles = [ "server" ];
+      roles = {
+        server = { };
+      };
     };
   };
 }

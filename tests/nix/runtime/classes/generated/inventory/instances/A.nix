@@ -9,17 +9,10 @@
   roles = {
     peer = {
       extraModules = [ ../../../modules/oneOption.nix ];
-      machines = {
-        jon = { };
-        kim = { };
-        lou = { };
-      };
     };
     server = {
       extraModules = [ ../../../modules/serverOnly.nix ];
-      machines = {
-        jon = { };
-      };
     };
   };
+  members = import ./A.members.nix { inherit lib; };
 }

@@ -7,10 +7,7 @@
   };
   service = ../../../services/inline.nix;
   roles = {
-    default = {
-      machines = {
-        lou = { };
-      };
-    };
+    default = { };
   };
+  members = import ./plain.members.nix { inherit lib; };
 }

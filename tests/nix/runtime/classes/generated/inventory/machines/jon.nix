@@ -6,10 +6,10 @@ runtime.machine {
   instances = {
     A = {
       file = ../instances/A.nix;
-      roles = [
-        "peer"
-        "server"
-      ];
+      roles = {
+        peer = { };
+        server = { };
+      };
     };
   };
 }

@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     A = {
       file = ../instances/A.nix;
-      roles = [ "peer" ];
+      roles = {
+        peer = { };
+      };
     };
   };
 }

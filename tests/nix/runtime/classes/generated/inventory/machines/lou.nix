@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     A = {
       file = ../instances/A.nix;
-      roles = [ "peer" ];
+      roles = {
+        peer = { };
+      };
     };
     plain = {
       file = ../instances/plain.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
 }

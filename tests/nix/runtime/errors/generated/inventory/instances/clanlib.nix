@@ -7,10 +7,7 @@
   };
   service = ../../../services/C;
   roles = {
-    default = {
-      machines = {
-        lea = { };
-      };
-    };
+    default = { };
   };
+  members = import ./clanlib.members.nix { inherit lib; };
 }

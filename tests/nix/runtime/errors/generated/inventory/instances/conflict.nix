@@ -8,16 +8,10 @@
   service = ../../../services/A;
   roles = {
     peer = {
-      machines = {
-        jon = {
-          settings = {
-            timeout = 41;
-          };
-        };
-      };
       settings = {
         timeout = 40;
       };
     };
   };
+  members = import ./conflict.members.nix { inherit lib; };
 }

@@ -7,10 +7,7 @@
   };
   service = ../../../services/D;
   roles = {
-    default = {
-      machines = {
-        max = { };
-      };
-    };
+    default = { };
   };
+  members = import ./features.members.nix { inherit lib; };
 }

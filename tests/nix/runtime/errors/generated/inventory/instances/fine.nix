@@ -7,14 +7,7 @@
   };
   service = ../../../services/A;
   roles = {
-    peer = {
-      machines = {
-        ok = {
-          settings = {
-            timeout = 5;
-          };
-        };
-      };
-    };
+    peer = { };
   };
+  members = import ./fine.members.nix { inherit lib; };
 }

@@ -7,10 +7,7 @@
   };
   service = ../../../services/B;
   roles = {
-    default = {
-      machines = {
-        kim = { };
-      };
-    };
+    default = { };
   };
+  members = import ./per-machine.members.nix { inherit lib; };
 }

@@ -7,19 +7,8 @@
   };
   service = ../../../services/A;
   roles = {
-    client = {
-      machines = {
-        hxi = { };
-      };
-    };
-    peer = {
-      machines = {
-        hxi = {
-          settings = {
-            timeout = 1;
-          };
-        };
-      };
-    };
+    client = { };
+    peer = { };
   };
+  members = import ./strange.members.nix { inherit lib; };
 }

@@ -8,16 +8,10 @@
   service = ../../../services/A;
   roles = {
     peer = {
-      machines = {
-        sara = {
-          settings = {
-            timeot = 1;
-          };
-        };
-      };
       settings = {
         timeout = 3;
       };
     };
   };
+  members = import ./typo.members.nix { inherit lib; };
 }

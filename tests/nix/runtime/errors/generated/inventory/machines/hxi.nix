@@ -3,14 +3,20 @@ runtime:
 runtime.machine {
   name = "hxi";
   class = "nixos";
-  instances = {
-    strange = {
-      file = ../instances/strange.nix;
-      roles = [
-        "client"
-        "peer"
-      ];
+  instances =
+    { lib }:
+    {
+      strange = {
+        file = ../instances/strange.nix;
+        roles = {
+          client = { };
+          peer = {
+            settings = {
+              timeout = 1;
+            };
+          };
+        };
+      };
     };
-  };
   services = { };
 }

@@ -3,11 +3,19 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
-  instances = {
-    conflict = {
-      file = ../instances/conflict.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      conflict = {
+        file = ../instances/conflict.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeout = 41;
+            };
+          };
+        };
+      };
     };
-  };
   services = { };
 }

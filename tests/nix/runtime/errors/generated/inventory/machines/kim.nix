@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     per-machine = {
       file = ../instances/per-machine.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
   services = { };

@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     clanlib = {
       file = ../instances/clanlib.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
   services = { };

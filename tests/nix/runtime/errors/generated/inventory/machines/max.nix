@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     features = {
       file = ../instances/features.nix;
-      roles = [ "default" ];
+      roles = {
+        default = { };
+      };
     };
   };
   services = { };

@@ -3,11 +3,19 @@ runtime:
 runtime.machine {
   name = "ned";
   class = "nixos";
-  instances = {
-    poison = {
-      file = ../instances/poison.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      poison = {
+        file = ../instances/poison.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeout = 1;
+            };
+          };
+        };
+      };
     };
-  };
   services = { };
 }

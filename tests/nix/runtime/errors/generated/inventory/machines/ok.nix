@@ -3,11 +3,19 @@ runtime:
 runtime.machine {
   name = "ok";
   class = "nixos";
-  instances = {
-    fine = {
-      file = ../instances/fine.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      fine = {
+        file = ../instances/fine.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeout = 5;
+            };
+          };
+        };
+      };
     };
-  };
   services = { };
 }

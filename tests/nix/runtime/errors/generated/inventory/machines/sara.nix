@@ -3,11 +3,19 @@ runtime:
 runtime.machine {
   name = "sara";
   class = "nixos";
-  instances = {
-    typo = {
-      file = ../instances/typo.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      typo = {
+        file = ../instances/typo.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeot = 1;
+            };
+          };
+        };
+      };
     };
-  };
   services = { };
 }

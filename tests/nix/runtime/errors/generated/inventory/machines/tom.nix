@@ -6,7 +6,9 @@ runtime.machine {
   instances = {
     fine = {
       file = ../instances/fine.nix;
-      roles = [ "peer" ];
+      roles = {
+        server = { };
+      };
     };
   };
   services = { };

@@ -8,12 +8,6 @@
   service = ../../../services/B;
   roles = {
     peer = {
-      machines = {
-        jon = {
-          tags = [ "special" ];
-        };
-        sara = { };
-      };
       settings = {
         timeout = 40;
       };
@@ -26,4 +20,5 @@
       };
     };
   };
+  members = import ./inst.members.nix { inherit lib; };
 }

@@ -8,22 +8,10 @@
   service = ../../../services/A;
   roles = {
     peer = {
-      machines = {
-        hxi = {
-          settings = {
-            timeout = lib.mkDefault 1;
-          };
-        };
-        jon = {
-          settings = {
-            timeout = lib.mkForce 42;
-          };
-        };
-        sara = { };
-      };
       settings = {
         timeout = 40;
       };
     };
   };
+  members = import ./instance_foo.members.nix { inherit lib; };
 }

@@ -3,10 +3,18 @@ runtime:
 runtime.machine {
   name = "hxi";
   class = "nixos";
-  instances = {
-    instance_foo = {
-      file = ../instances/instance_foo.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      instance_foo = {
+        file = ../instances/instance_foo.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeout = lib.mkDefault 1;
+            };
+          };
+        };
+      };
     };
-  };
 }

@@ -3,14 +3,26 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
-  instances = {
-    inst = {
-      file = ../instances/inst.nix;
-      roles = [ "peer" ];
+  instances =
+    { lib }:
+    {
+      inst = {
+        file = ../instances/inst.nix;
+        roles = {
+          peer = {
+            tags = [ "special" ];
+          };
+        };
+      };
+      instance_foo = {
+        file = ../instances/instance_foo.nix;
+        roles = {
+          peer = {
+            settings = {
+              timeout = lib.mkForce 42;
+            };
+          };
+        };
+      };
     };
-    instance_foo = {
-      file = ../instances/instance_foo.nix;
-      roles = [ "peer" ];
-    };
-  };
 }

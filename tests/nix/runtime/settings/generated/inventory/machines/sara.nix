@@ -6,11 +6,15 @@ runtime.machine {
   instances = {
     inst = {
       file = ../instances/inst.nix;
-      roles = [ "peer" ];
+      roles = {
+        peer = { };
+      };
     };
     instance_foo = {
       file = ../instances/instance_foo.nix;
-      roles = [ "peer" ];
+      roles = {
+        peer = { };
+      };
     };
   };
 }

@@ -1,0 +1,9 @@
+{
+  _class = "clan.service";
+  manifest.name = "E";
+  roles.peer.perInstance =
+    { instanceName, roles, ... }:
+    {
+      nixosModule.peers.${instanceName} = builtins.attrNames roles.peer.machines;
+    };
+}
