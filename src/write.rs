@@ -153,7 +153,8 @@ fn is_ours(text: &str) -> bool {
 /// Compares the emitted files with the directory. Fails on foreign files in the way.
 ///
 /// Both sides are sorted by path and walked together, instead of searching maps of paths for
-/// every file (each search compares paths component by component).
+/// every file (each search compares paths component by component). Each existing file is read
+/// into one reused buffer and compared there, so an unchanged file costs no allocation.
 pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, Vec<Diagnostic>> {
     let mut plan = Plan::default();
     let mut problems = Vec::new();
@@ -161,6 +162,7 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
     let mut foreign = Vec::new();
     let mut changes = Vec::new();
     let existing = existing_files(out_dir).map_err(|d| vec![d])?;
+    let mut buf = Vec::new();
     let mut new = files.iter().peekable();
     for (path, kind) in existing {
         while let Some((p, _)) = new.next_if(|(p, _)| **p < path) {
@@ -204,16 +206,17 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
             }
             EntryKind::File => {}
         }
-        let text = match read_small(&full) {
-            Ok(bytes) => String::from_utf8(bytes).ok(),
-            Err(e) => {
-                problems.push(io(format!("cannot read `{}`: {e}", full.display())));
-                continue;
-            }
-        };
+        if let Err(e) = read_small(&full, &mut buf, emitted.map_or(0, String::len)) {
+            problems.push(io(format!("cannot read `{}`: {e}", full.display())));
+            continue;
+        }
+        if emitted.is_some_and(|new| buf == new.as_bytes()) {
+            plan.unchanged += 1;
+            continue;
+        }
+        let text = String::from_utf8(std::mem::take(&mut buf)).ok();
         match (text, emitted) {
             (Some(old), emitted) if is_ours(&old) => match emitted {
-                Some(new) if &old == new => plan.unchanged += 1,
                 Some(_) => changes.push((path, Change::Update { old })),
                 None => changes.push((path, Change::Remove { old })),
             },
@@ -255,15 +258,18 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
     Ok(plan)
 }
 
-/// Reads a file of the output directory. One larger than any generated file is not read whole:
-/// its first bytes show it is not ours.
-fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Reads a file of the output directory into `buf`, which is reused from file to file
+/// (`expected`: the likely size). One larger than any generated file is not read whole: its
+/// first bytes show it is not ours. Reading through `Take` also spares the size queries of
+/// `File::read_to_end`.
+fn read_small(path: &Path, buf: &mut Vec<u8>, expected: usize) -> std::io::Result<()> {
     use std::io::Read as _;
-    let mut bytes = Vec::new();
+    buf.clear();
+    buf.reserve(expected + 1);
     std::fs::File::open(path)?
         .take(crate::read::eval::MAX_FILE_BYTES)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
+        .read_to_end(buf)?;
+    Ok(())
 }
 
 /// The order in which a plan is applied, so that a run stopped between two files leaves no
