@@ -284,7 +284,8 @@ fn merge(defs: Vec<Data>, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Di
     }
 }
 
-/// Checks a single definition's shape and keys without changing it.
+/// Checks a single definition's shape and keys without changing it (unknown keys are dropped
+/// with a diagnostic). The tree is taken apart and rebuilt, never copied.
 fn check_single(d: Data, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) -> Data {
     let inner = match &d.kind {
         DataKind::Override { content, .. } => content.as_ref(),
@@ -300,40 +301,56 @@ fn check_single(d: Data, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Dia
         Shape::Unique | Shape::Scalar | Shape::Free => d,
         _ if shape.accepts_list() && matches!(inner.kind, DataKind::List(_)) => d,
         _ => {
-            let DataKind::Attrs(entries) = &inner.kind else {
-                out.push(expected(inner, "an attribute set", path));
-                return d;
+            let span = d.span;
+            let (wrapper, inner) = match d.kind {
+                DataKind::Override {
+                    priority,
+                    style,
+                    content,
+                } => (Some((priority, style)), *content),
+                kind => (None, Data::new(kind, span)),
             };
-            let mut checked = BTreeMap::new();
+            let rewrap = |data: Data| match wrapper {
+                Some((priority, style)) => Data::new(
+                    DataKind::Override {
+                        priority,
+                        style,
+                        content: Box::new(data),
+                    },
+                    span,
+                ),
+                None => data,
+            };
+            let entries = match inner.kind {
+                DataKind::Attrs(entries) => entries,
+                kind => {
+                    let inner = Data::new(kind, inner.span);
+                    out.push(expected(&inner, "an attribute set", path));
+                    return rewrap(inner);
+                }
+            };
+            let mut checked = Vec::with_capacity(entries.len());
             for (key, entry) in entries {
-                if !known_key(shape, key, entry.key_span, path, out) {
+                if !known_key(shape, &key, entry.key_span, path, out) {
                     continue;
                 }
-                path.push(key.clone());
-                let value = check_single(entry.value.clone(), shape.child(key), path, out);
-                path.pop();
-                checked.insert(
-                    key.clone(),
+                let child = shape.child(&key);
+                path.push(key);
+                let value = check_single(entry.value, child, path, out);
+                let key = path.pop().expect("pushed above");
+                checked.push((
+                    key,
                     Entry {
                         key_span: entry.key_span,
                         value,
                     },
-                );
+                ));
             }
-            let rebuilt = Data::new(DataKind::Attrs(checked), inner.span);
-            match d.kind {
-                DataKind::Override {
-                    priority, style, ..
-                } => Data::new(
-                    DataKind::Override {
-                        priority,
-                        style,
-                        content: Box::new(rebuilt),
-                    },
-                    d.span,
-                ),
-                _ => rebuilt,
-            }
+            // In key order already: the map is built in bulk.
+            rewrap(Data::new(
+                DataKind::Attrs(checked.into_iter().collect()),
+                inner.span,
+            ))
         }
     }
 }
