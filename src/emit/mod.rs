@@ -215,12 +215,12 @@ struct OwnEntries<'g> {
     graph: &'g Graph,
     /// instance → (role, its members not handed out yet).
     cursors: HashMap<&'g str, Vec<(&'g str, MemberCursor<'g>)>>,
+    /// The entries of the machine being written, in (instance, role) order.
+    scratch: Vec<Option<&'g Membership>>,
 }
 
-type MemberCursor<'g> = std::collections::btree_map::Iter<'g, String, Membership>;
-
-/// A machine's roles in one instance, with its entry in each.
-type RoleEntries<'g> = Vec<(&'g str, Option<&'g Membership>)>;
+type MemberCursor<'g> =
+    std::iter::Peekable<std::collections::btree_map::Iter<'g, String, Membership>>;
 
 impl<'g> OwnEntries<'g> {
     fn new(graph: &'g Graph) -> OwnEntries<'g> {
@@ -231,12 +231,16 @@ impl<'g> OwnEntries<'g> {
                 let roles = instance
                     .roles
                     .iter()
-                    .map(|(role, r)| (role.as_str(), r.members.iter()))
+                    .map(|(role, r)| (role.as_str(), r.members.iter().peekable()))
                     .collect();
                 (name.as_str(), roles)
             })
             .collect();
-        OwnEntries { graph, cursors }
+        OwnEntries {
+            graph,
+            cursors,
+            scratch: Vec::new(),
+        }
     }
 
     /// The entry of `machine` in (`instance`, `role`); machines must be asked in name order.
@@ -247,10 +251,8 @@ impl<'g> OwnEntries<'g> {
             .and_then(|roles| roles.iter_mut().find(|(r, _)| *r == role))
             .map(|(_, cursor)| cursor);
         if let Some(cursor) = cursor
-            && let Some((name, membership)) = cursor.clone().next()
-            && name == machine
+            && let Some((_, membership)) = cursor.next_if(|(name, _)| *name == machine)
         {
-            cursor.next();
             return Some(membership);
         }
         // Not in order (never, given how resolve builds the graph): look it up.
@@ -308,23 +310,17 @@ fn stub(
         out.push_str("}\n");
         return out;
     }
-    let entries: Vec<(&str, RoleEntries)> = machine
-        .instances
-        .iter()
-        .map(|(instance, roles)| {
-            let roles = roles
-                .iter()
-                .map(|role| (role.as_str(), own.next(name, instance, role)))
-                .collect();
-            (instance.as_str(), roles)
-        })
-        .collect();
+    let mut entries = std::mem::take(&mut own.scratch);
+    entries.clear();
+    for (instance, roles) in &machine.instances {
+        for role in roles {
+            entries.push(own.next(name, instance, role));
+        }
+    }
     // Settings may use `lib` (`lib.mkForce …`): then the instances are a function of it.
-    let with_lib = entries.iter().any(|(_, roles)| {
-        roles
-            .iter()
-            .any(|(_, m)| m.is_some_and(|m| m.settings.is_some()))
-    });
+    let with_lib = entries
+        .iter()
+        .any(|m| m.is_some_and(|m| m.settings.is_some()));
     let indent = if with_lib {
         out.push_str("  instances =\n    { lib }:\n    {\n");
         4
@@ -332,7 +328,8 @@ fn stub(
         out.push_str("  instances = {\n");
         2
     };
-    for (instance, roles) in entries {
+    let mut entry = entries.iter();
+    for (instance, roles) in &machine.instances {
         pad(&mut out, indent + 2);
         push_attr_name(&mut out, instance);
         // Instance names are checked file names (`[A-Za-z0-9_-]`, see `lower::name_problem`),
@@ -344,11 +341,11 @@ fn stub(
         out.push_str(".nix;\n");
         pad(&mut out, indent + 4);
         out.push_str("roles = {\n");
-        for (role, membership) in roles {
+        for role in roles {
             pad(&mut out, indent + 6);
             push_attr_name(&mut out, role);
             out.push_str(" = ");
-            match membership {
+            match entry.next().copied().flatten() {
                 Some(m) => member_entry(&mut out, m, indent + 6, dir),
                 None => out.push_str("{ }"),
             }
@@ -363,6 +360,7 @@ fn stub(
     out.push_str("};\n");
     legacy_stub(&mut out, machine, legacy);
     out.push_str("}\n");
+    own.scratch = entries;
     out
 }
 
