@@ -1751,11 +1751,11 @@ fn compare(
     }
     let none = Vec::new();
     for (r, role) in &old.roles {
-        let before: BTreeSet<&String> = role.machines.iter().collect();
-        let after: BTreeSet<&String> = new
+        let before: BTreeSet<&str> = role.machines.iter().map(String::as_str).collect();
+        let after: BTreeSet<&str> = new
             .roles
             .get(r)
-            .map(|n| n.members.keys().collect())
+            .map(|n| n.members.keys().map(|k| &**k).collect())
             .unwrap_or_default();
         if before != after {
             return Some(format!("the members of role `{r}` would change"));
@@ -1773,7 +1773,7 @@ fn compare(
             ));
         }
         for (m, membership) in &new_role.members {
-            let expected = instance.machines.get(m).and_then(|x| x.config.as_ref());
+            let expected = instance.machines.get(&**m).and_then(|x| x.config.as_ref());
             if !same_opt(expected, membership.settings.as_ref()) {
                 return Some(format!(
                     "the settings of `{m}` in role `{r}` would differ from its config"

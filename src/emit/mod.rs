@@ -21,6 +21,7 @@ use nix::{attr_name, pad, push_attr_name, push_string, string, write_data};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The Nix runtime that applies clan.service modules; copied into every output directory.
 pub const RUNTIME: &str = include_str!("../../nix/runtime.nix");
@@ -220,7 +221,7 @@ struct OwnEntries<'g> {
 }
 
 type MemberCursor<'g> =
-    std::iter::Peekable<std::collections::btree_map::Iter<'g, String, Membership>>;
+    std::iter::Peekable<std::collections::btree_map::Iter<'g, Arc<str>, Membership>>;
 
 impl<'g> OwnEntries<'g> {
     fn new(graph: &'g Graph) -> OwnEntries<'g> {
@@ -251,7 +252,7 @@ impl<'g> OwnEntries<'g> {
             .and_then(|roles| roles.iter_mut().find(|(r, _)| *r == role))
             .map(|(_, cursor)| cursor);
         if let Some(cursor) = cursor
-            && let Some((_, membership)) = cursor.next_if(|(name, _)| *name == machine)
+            && let Some((_, membership)) = cursor.next_if(|(name, _)| name[..] == *machine)
         {
             return Some(membership);
         }

@@ -102,7 +102,7 @@ fn select<'g>(ctx: &Context<'g>, filter: &Filter) -> Result<View<'g>, Diagnostic
         for (rname, role) in &instance.roles {
             for machine in role.members.keys() {
                 if keep_machine(machine) {
-                    edges.push((machine.as_str(), iname.as_str(), rname.as_str()));
+                    edges.push((&**machine, iname.as_str(), rname.as_str()));
                 }
             }
         }

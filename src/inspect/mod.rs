@@ -201,7 +201,7 @@ pub fn reasons_json(ctx: &Context, reasons: &[Reason]) -> Vec<ReasonJson> {
             },
             Reason::Tag { tag, span } => ReasonJson {
                 kind: "tag",
-                tag: Some(tag.clone()),
+                tag: Some(tag.to_string()),
                 location: ctx.location(*span),
             },
         })

@@ -105,20 +105,20 @@ pub fn details(ctx: &Context, name: &str) -> Result<ShowJson, Diagnostic> {
     };
     let mut memberships = Vec::new();
     for (iname, roles) in &machine.instances {
-        let Some(instance) = ctx.graph.instances.get(iname) else {
+        let Some(instance) = ctx.graph.instances.get(&**iname) else {
             continue;
         };
         for rname in roles {
-            let Some(role) = instance.roles.get(rname) else {
+            let Some(role) = instance.roles.get(&**rname) else {
                 continue;
             };
             let Some(membership) = role.members.get(name) else {
                 continue;
             };
             memberships.push(ShowMembershipJson {
-                instance: iname.clone(),
+                instance: iname.to_string(),
                 module: module_json(ctx, instance),
-                role: rname.clone(),
+                role: rname.to_string(),
                 reasons: reasons_json(ctx, &membership.reasons),
                 settings: layers_json(ctx, role, membership),
             });
