@@ -254,7 +254,8 @@ def run(args):
                     for k, v in row.items():
                         samples[k].append(v)
             med = {k: (median([s[0] for s in v]), median([s[1] for s in v])) for k, v in samples.items()}
-            rows.append((n, m, files, med))
+            stages = stage_times(gen_cmd, out, trash, n, m, args.runs)
+            rows.append((n, m, files, med, stages))
             print(f"{n}x{m}: " + ", ".join(f"{k} {t * 1000:.0f} ms {rss:.0f} MiB" for k, (t, rss) in med.items()),
                   file=sys.stderr, flush=True)
     finally:
@@ -265,24 +266,72 @@ def run(args):
     print_table(rows, args.runs)
 
 
+def stage_times(gen_cmd, out, trash, n, m, runs):
+    """Median stage durations (INVENTORY_GEN_TIMINGS) of cold and no-op runs, measured apart."""
+    env = dict(os.environ, INVENTORY_GEN_TIMINGS="1")
+    found = {"cold": {}, "noop": {}}
+    for r in range(runs):
+        for kind in ("cold", "noop"):
+            if kind == "cold" and out.exists():
+                out.rename(trash / f"{n}x{m}-stages-{r}")
+            _, _, _, err = timed(gen_cmd, env=env)
+            for line in err.splitlines():
+                parts = line.split()
+                if len(parts) >= 3 and parts[0] == "timing:":
+                    found[kind].setdefault(parts[1], []).append(float(parts[2]))
+    return {kind: {stage: median(v) for stage, v in stages.items()} for kind, stages in found.items()}
+
+
 def print_table(rows, runs):
     print(f"Median of {runs} runs; time in ms, peak RSS in MiB; ratios are to the parse floor of the same run.\n")
     print("| N × M | files | floor: `nix-instantiate --parse` | cold `generate` | no-op `generate` | `check` | cold / floor | no-op / floor |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for n, m, files, med in rows:
+    for n, m, files, med, _ in rows:
         f, c, o, k = (med[x] for x in ("floor", "cold", "noop", "check"))
         print(f"| {n} × {m} | {files} | {f[0] * 1000:.0f} ms, {f[1]:.0f} MiB | {c[0] * 1000:.0f} ms, {c[1]:.0f} MiB"
               f" | {o[0] * 1000:.0f} ms, {o[1]:.0f} MiB | {k[0] * 1000:.0f} ms, {k[1]:.0f} MiB"
               f" | {c[0] / f[0]:.2f} | {o[0] / f[0]:.2f} |")
-    sizes = {(n, m): med for n, m, _, med in rows}
+    sizes = {(n, m): med for n, m, _, med, _ in rows}
     if (5000, 50) in sizes and (20000, 5) in sizes:
         base, big = sizes[(5000, 50)], sizes[(20000, 5)]
         scale = (20000 * 5) / (5000 * 50)
-        print()
-        for k in ("cold", "noop", "check"):
+        print("\nLinear in N × M, projected from 5000 × 50:\n")
+        for k in ("floor", "cold", "noop", "check"):
             projected = base[k][0] * scale
-            print(f"- 20000 × 5 {k}: {big[k][0] * 1000:.0f} ms; linear projection from 5000 × 50 "
-                  f"({scale:g} × {base[k][0] * 1000:.0f} ms) = {projected * 1000:.0f} ms; ratio {big[k][0] / projected:.2f}")
+            print(f"- 20000 × 5 {k}: {big[k][0] * 1000:.0f} ms; projection {scale:g} × {base[k][0] * 1000:.0f} ms"
+                  f" = {projected * 1000:.0f} ms; ratio {big[k][0] / projected:.2f}")
+        fit_points = [(n, m) for n, m in ((100, 5), (1000, 50), (5000, 50)) if (n, m) in sizes]
+        if len(fit_points) == 3:
+            print("\nLinear in N and N × M (t = c + a·N + b·N·M, solved on the three other sizes):\n")
+            for k in ("floor", "cold", "noop", "check"):
+                coef = solve3([[1.0, n, n * m] for n, m in fit_points], [sizes[p][k][0] for p in fit_points])
+                predicted = coef[0] + coef[1] * 20000 + coef[2] * 100000
+                print(f"- 20000 × 5 {k}: {big[k][0] * 1000:.0f} ms; predicted {predicted * 1000:.0f} ms;"
+                      f" ratio {big[k][0] / predicted:.2f}")
+    print("\nStages (INVENTORY_GEN_TIMINGS, medians, measured apart from the runs above), ms:\n")
+    names = []
+    for *_, stages in rows:
+        for kind in ("cold", "noop"):
+            names += [s for s in stages.get(kind, {}) if s not in names]
+    if not names:
+        print("(this binary does not report stages)")
+        return
+    print("| N × M | run | " + " | ".join(names) + " |")
+    print("|---|---|" + "---:|" * len(names))
+    for n, m, _, _, stages in rows:
+        for kind in ("cold", "noop"):
+            cells = [f"{stages[kind][s]:.0f}" if s in stages[kind] else "" for s in names]
+            print(f"| {n} × {m} | {'no-op' if kind == 'noop' else kind} | " + " | ".join(cells) + " |")
+
+
+def solve3(a, b):
+    """Solves the 3×3 linear system a·x = b (Cramer's rule)."""
+    def det(m):
+        return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+    d = det(a)
+    return [det([[b[r] if c == i else a[r][c] for c in range(3)] for r in range(3)]) / d for i in range(3)]
 
 
 EVAL_EXPR = """\
@@ -345,7 +394,9 @@ def evaluate(args):
                 print(f"{n}x{m} via {results[-1][2]}: {results[-1][3] * 1000:.0f} ms", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"Machine {machine_names(2)[0]}… (machine 0: same memberships at every N); median of {args.runs} runs.\n")
+    print(f"Machine 0 (`m0`, `m00`, …: the same 15 memberships at every N); median of {args.runs} runs."
+          " `index`: through the generated default.nix (as lib.mkConfigurations does); `stub`: the machine's"
+          " module alone (machines/<m>.nix applied to runtime.nix).\n")
     print("| N × M | via | instances of the machine | wall | peak RSS | Nix values | thunks | attrsets (elements) | envs | CPU time (Nix) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, m, via, wall, rss, s, count in results:
