@@ -207,9 +207,19 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
             }
             EntryKind::File => {}
         }
-        if let Err(e) = read_small(&full, &mut buf, emitted.map_or(0, String::len)) {
-            problems.push(io(format!("cannot read `{}`: {e}", full.display())));
-            continue;
+        match read_small(&full, &mut buf, emitted.map_or(0, String::len)) {
+            Ok(()) => {}
+            // Removed since the listing (by a concurrent run): it is not there.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if emitted.is_some() {
+                    changes.push((path, Change::Create));
+                }
+                continue;
+            }
+            Err(e) => {
+                problems.push(io(format!("cannot read `{}`: {e}", full.display())));
+                continue;
+            }
         }
         if emitted.is_some_and(|new| buf == new.as_bytes()) {
             plan.unchanged += 1;
