@@ -12,9 +12,10 @@
 //! atomicity, keeping their permissions.
 //!
 //! Writes happen in an order that keeps every reference between generated files resolvable if
-//! a run stops half-way: instance (and legacy service) files, then machine stubs, then
-//! `runtime.nix`, then the index `default.nix`, and removals last. Temporary files a killed run left behind are recognised by
-//! name and removed by the next run; special files (pipes, devices) are never opened.
+//! a run stops half-way: members files, instance (and legacy service) files, then machine stubs,
+//! then `runtime.nix`, then the index `default.nix`, and removals last, each before the files it
+//! names. Temporary files a killed run left behind are recognised by name and removed by the
+//! next run; special files (pipes, devices) are never opened.
 //!
 //! Durability: generated files are not synced one by one (that was one fsync per machine: 5000
 //! fsyncs cost seconds); each directory written to is synced once at the end, so the renames and
