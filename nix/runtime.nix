@@ -1,9 +1,10 @@
 # inventory-gen runtime: applies clan.service modules to one machine, with clan-core's semantics.
-# `import ./runtime.nix { inputs, directory, meta }` gives `{ machine }`; the generated stub
-# `machines/<m>.nix` calls `machine { name, class, instances }` (`instances.<i> = { file, roles }`
-# for every instance the machine is in, `roles.<r>` being the machine's own entry `{ settings?,
-# tags? }` of the role's members; `instances` is a function of `{ lib }` when entries hold
-# settings) and gets the machine's whole inventory module. For each
+# `import ./runtime.nix { inputs, directory, meta }` gives `{ machine, index }`; the generated stub
+# `machines/<m>.nix` calls `machine { name, class, tags, deploy?, description?, instances }`
+# (`instances.<i>.<r>` for every role the machine holds in instance `i`, being the machine's own
+# entry `{ settings?, tags? }` of the role's members; `instances` is a function of `{ lib }` when
+# entries hold settings; the instance's file is `instances/<i>.nix` beside this file) and gets
+# the machine's whole inventory module. `index stub classes` is what `default.nix` returns. For each
 # service, keyed by the pair (module.input, module.name), it evaluates the `clan.service` module
 # once (`class = "clan.service"`, specialArgs `clanLib`, `directory`, `exports = { }`, `meta`),
 # evaluates each membership's settings, runs `perInstance` per (instance, role, machine) and
@@ -537,12 +538,14 @@ let
           loaded = lib.mapAttrs (
             instance: entry:
             let
-              data = import entry.file { inherit lib inputs; };
-              roles = lib.attrNames entry.roles;
+              # Instance names are file names (inventory-gen checks them).
+              file = ./instances + "/${instance}.nix";
+              data = import file { inherit lib inputs; };
+              roles = lib.attrNames entry;
               stale = what: ''
                 inventory-gen: machines/${name}.nix gives '${name}' the roles
                 ${builtins.toJSON roles} in instance '${instance}', but
-                ${toString entry.file} ${what}.
+                ${toString file} ${what}.
                 The generated files are out of date: run `inventory-gen`.
               '';
               undefined = lib.filter (r: !(data.roles ? ${r})) roles;
@@ -559,10 +562,15 @@ let
             in
             if undefined == [ ] then
               {
-                inherit instance data roles members;
-                inherit (entry) file;
+                inherit
+                  instance
+                  file
+                  data
+                  roles
+                  members
+                  ;
                 # This machine's entries of the roles' members.
-                self = entry.roles;
+                self = entry;
               }
             else
               throw (stale "defines no role ${builtins.toJSON undefined}")
@@ -594,14 +602,45 @@ let
         ++ legacy name services;
     in
     machine;
-in
-{
+  runtime = {
+    inherit machine index;
+  };
+
+  # The index's `machines` and `modules` from every machine's class. The rest of a machine's
+  # information (tags, deploy, description) is read from its stub, called with a `machine` that
+  # returns its arguments, only when asked for: listing the machines and their classes reads no
+  # stub, and evaluating one machine reads only its own.
+  index = stub: classes: {
+    machines = builtins.mapAttrs (
+      name: class:
+      let
+        data = stub name { machine = arguments: arguments; };
+      in
+      {
+        inherit class;
+        inherit (data) tags;
+        deploy = {
+          buildHost = null;
+          forwardAgent = null;
+          targetHost = null;
+        }
+        // data.deploy or { };
+        description = data.description or null;
+      }
+    ) classes;
+    modules = builtins.mapAttrs (name: _: stub name runtime) classes;
+  };
+
   machine =
     {
       name,
       class,
       instances,
       services ? null,
+      # Read by `index`, not here.
+      tags ? [ ],
+      deploy ? { },
+      description ? null,
     }:
     if class != "nixos" && class != "darwin" then
       throw "inventory-gen: machine '${name}' has class '${class}', not \"nixos\" or \"darwin\"."
@@ -619,4 +658,5 @@ in
             ;
         };
       };
-}
+in
+runtime

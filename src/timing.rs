@@ -31,12 +31,22 @@ pub fn mark(stage: &str) {
         let now = Instant::now();
         let (start, previous) = last.unwrap_or((now, now));
         eprintln!(
-            "timing: {stage:<10} {:>8.1} ms (at {:.1} ms)",
+            "timing: {stage:<10} {:>8.1} ms (at {:.1} ms, {} MiB resident)",
             (now - previous).as_secs_f64() * 1000.0,
-            (now - start).as_secs_f64() * 1000.0
+            (now - start).as_secs_f64() * 1000.0,
+            resident_mib()
         );
         *last = Some((start, now));
     }
+}
+
+/// The process's resident memory, from `/proc/self/statm` (0 where there is none).
+fn resident_mib() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    pages * 4096 / (1024 * 1024)
 }
 
 /// Reports that `event` happened now, on another thread: the time since the start only.

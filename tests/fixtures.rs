@@ -201,6 +201,51 @@ fn generated_files_parse_and_the_index_evaluates() {
     }
 }
 
+/// The index lists every machine and its class without reading a stub; the rest of a machine's
+/// information comes from its own stub, and only from it.
+#[test]
+fn the_index_reads_a_stub_only_for_that_machines_information() {
+    common::require_nix();
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/mesh");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let generated = temp.path().join("generated/inventory");
+    for (relative, bytes) in snapshot(&case.join("generated/inventory")) {
+        let path = generated.join(&relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let poisoned = relative.starts_with("machines") && !relative.ends_with("db.nix");
+        let text = if poisoned {
+            format!("throw \"{} was read\"", relative.display()).into_bytes()
+        } else {
+            bytes
+        };
+        std::fs::write(path, text).expect("write");
+    }
+    let eval = |expr: &str| common::nix_eval_json(temp.path(), expr);
+    let classes =
+        eval("builtins.mapAttrs (_: m: m.class) (import ./generated/inventory { }).machines")
+            .expect("classes without reading stubs");
+    assert_eq!(
+        classes,
+        serde_json::json!({ "db": "nixos", "gateway": "nixos", "laptop": "nixos", "macbook": "darwin" })
+    );
+    let db = eval("(import ./generated/inventory { }).machines.db").expect("db from its stub");
+    assert_eq!(
+        db,
+        serde_json::json!({
+            "class": "nixos",
+            "deploy": { "buildHost": null, "forwardAgent": null, "targetHost": null },
+            "description": null,
+            "tags": ["all", "dc", "nixos", "storage"],
+        })
+    );
+    let gateway = eval("(import ./generated/inventory { }).machines.gateway.tags")
+        .expect_err("gateway's tags come from its stub");
+    assert!(
+        gateway.contains("machines/gateway.nix was read"),
+        "{gateway}"
+    );
+}
+
 #[test]
 fn bad_inputs_give_their_diagnostics_and_leave_the_flake_untouched() {
     let mut failures = Vec::new();

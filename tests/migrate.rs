@@ -203,16 +203,16 @@ fn memberships(flake: &Path) -> serde_json::Value {
         dir = ./generated/inventory/machines;
         names = map (f: builtins.substring 0 (builtins.stringLength f - 4) f)
           (builtins.attrNames (builtins.readDir dir));
-        # A stub's roles are its entries by role (a list for legacy services); its instances
-        # are a function of `lib` when entries hold settings, which are not looked at here.
-        roleNames = r: if builtins.isList r then r else builtins.attrNames r;
-        roles = set: builtins.mapAttrs (_: i: roleNames i.roles) set;
+        # A stub's instances hold its entries by role (legacy services: a list of roles); its
+        # instances are a function of `lib` when entries hold settings, not looked at here.
+        roles = set: builtins.mapAttrs (_: builtins.attrNames) set;
+        legacyRoles = set: builtins.mapAttrs (_: i: i.roles) set;
         instancesOf = s:
           if builtins.isFunction s.instances then s.instances { lib = throw "unused"; } else s.instances;
         of = m:
           let s = import (dir + "/${m}.nix") { machine = x: x; };
           in roles (instancesOf s)
-            // builtins.foldl' (acc: x: acc // roles x) { } (builtins.attrValues (s.services or { }));
+            // builtins.foldl' (acc: x: acc // legacyRoles x) { } (builtins.attrValues (s.services or { }));
       in builtins.listToAttrs (map (m: { name = m; value = of m; }) names)
     "#;
     common::nix_eval_json(flake, expr).unwrap_or_else(|e| panic!("{}: {e}", flake.display()))

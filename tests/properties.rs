@@ -947,8 +947,8 @@ let
   consistent = builtins.all (name:
     let own = stubInstances (stub name); in
     builtins.all (i:
-      builtins.all (r: own.${i}.roles.${r} == (instance i).members.${r}.${name})
-        (builtins.attrNames own.${i}.roles))
+      builtins.all (r: own.${i}.${r} == (instance i).members.${r}.${name})
+        (builtins.attrNames own.${i}))
       (builtins.attrNames own))
     (builtins.attrNames index.machines);
 in
@@ -961,7 +961,7 @@ describe {
   }) index.machines;
   stubs = builtins.mapAttrs (name: _: let s = stub name; in {
     inherit (s) name class;
-    instances = builtins.mapAttrs (_: i: builtins.attrNames i.roles) (stubInstances s);
+    instances = builtins.mapAttrs (_: builtins.attrNames) (stubInstances s);
   }) index.machines;
   # Each instance's roles with their members, as one attribute set per role.
   instances = builtins.listToAttrs (map (i: {

@@ -3,9 +3,10 @@
 //!
 //! Output is deterministic (sorted everywhere) and grows with memberships: each instance's
 //! role-level data is written once in `instances/<i>.nix` and its members in
-//! `instances/<i>.members.nix`; a machine's stub names the instance files it needs and holds its
-//! own entries of their members, so evaluating one machine reads nothing that grows with the
-//! fleet. Settings are written as data, priority wrappers included, for Nix to merge.
+//! `instances/<i>.members.nix`; a machine's stub holds its tags and one line per membership with
+//! its own entry of the role's members, so evaluating one machine reads nothing that grows with
+//! the fleet; the index `default.nix` holds only each machine's class. Settings are written as
+//! data, priority wrappers included, for Nix to merge.
 //!
 //! Legacy `services.<module>.<instance>` get their own files, `services/<module>/<instance>.nix`,
 //! named by the stubs of their members under `services` (every stub of a flake with legacy
@@ -98,13 +99,6 @@ fn opt_string(value: &Option<String>) -> String {
         .unwrap_or_else(|| "null".into())
 }
 
-fn push_opt_string(out: &mut String, value: &Option<String>) {
-    match value {
-        Some(s) => push_string(out, s),
-        None => out.push_str("null"),
-    }
-}
-
 fn string_list(out: &mut String, items: &[&str], indent: usize) {
     match items {
         [] => out.push_str("[ ]"),
@@ -148,7 +142,7 @@ fn meta_block(out: &mut String, meta: &Meta) {
 }
 
 fn index(graph: &Graph, header: &str, layout: &Layout) -> String {
-    let mut out = String::with_capacity(256 + graph.machines.len() * 320);
+    let mut out = String::with_capacity(512 + graph.machines.len() * 24);
     out.push_str(header);
     out.push_str(
         "{\n  inputs ? { },\n}:\nlet\n  runtime = import ./runtime.nix {\n    inherit inputs;\n",
@@ -159,53 +153,23 @@ fn index(graph: &Graph, header: &str, layout: &Layout) -> String {
         nix::path(layout.flake_root, layout.out_dir)
     );
     meta_block(&mut out, &graph.meta);
-    out.push_str("  };\nin\n{\n");
+    out.push_str("  };\nin\n");
+    // Only each machine's class is here: the rest of what the index gives comes from the stubs,
+    // read when asked for, so this file stays a few bytes per machine.
+    out.push_str("runtime.index (name: import (./machines + \"/${name}.nix\")) ");
     if graph.machines.is_empty() {
-        out.push_str("  machines = { };\n  modules = { };\n}\n");
+        out.push_str("{ }\n");
         return out;
     }
-    out.push_str("  machines = {\n");
+    out.push_str("{\n");
     for (name, m) in &graph.machines {
-        out.push_str("    ");
+        out.push_str("  ");
         push_attr_name(&mut out, name);
-        out.push_str(" = {\n      class = ");
+        out.push_str(" = ");
         push_string(&mut out, m.class.as_str());
-        out.push_str(";\n      deploy = {\n        buildHost = ");
-        push_opt_string(&mut out, &m.deploy.build_host);
-        out.push_str(";\n        forwardAgent = ");
-        out.push_str(match m.deploy.forward_agent {
-            Some(true) => "true",
-            Some(false) => "false",
-            None => "null",
-        });
-        out.push_str(";\n        targetHost = ");
-        push_opt_string(&mut out, &m.deploy.target_host);
-        out.push_str(";\n      };\n      description = ");
-        push_opt_string(&mut out, &m.description);
-        out.push_str(";\n      tags = ");
-        let tags: Vec<&str> = m.tags.keys().map(String::as_str).collect();
-        string_list(&mut out, &tags, 6);
-        out.push_str(";\n    };\n");
+        out.push_str(";\n");
     }
-    out.push_str("  };\n  modules = {\n");
-    for name in graph.machines.keys() {
-        out.push_str("    ");
-        push_attr_name(&mut out, name);
-        out.push_str(" = import ");
-        if crate::lower::valid_file_name(name) {
-            // What `nix::path` gives for a checked file name, without computing it.
-            out.push_str("./machines/");
-            out.push_str(name);
-            out.push_str(".nix");
-        } else {
-            out.push_str(&nix::path(
-                &layout.out_dir.join(format!("machines/{name}.nix")),
-                layout.out_dir,
-            ));
-        }
-        out.push_str(" runtime;\n");
-    }
-    out.push_str("  };\n}\n");
+    out.push_str("}\n");
     out
 }
 
@@ -304,7 +268,11 @@ fn stub(
     push_string(&mut out, name);
     out.push_str(";\n  class = ");
     push_string(&mut out, machine.class.as_str());
+    out.push_str(";\n  tags = ");
+    let tags: Vec<&str> = machine.tags.keys().map(String::as_str).collect();
+    string_list(&mut out, &tags, 2);
     out.push_str(";\n");
+    machine_info(&mut out, machine);
     if machine.instances.is_empty() {
         out.push_str("  instances = { };\n");
         legacy_stub(&mut out, machine, legacy);
@@ -329,33 +297,22 @@ fn stub(
         out.push_str("  instances = {\n");
         2
     };
+    // One line per membership (`<instance>.<role> = { };`), so a diff shows each gained or lost
+    // membership as one line.
     let mut entry = entries.iter();
     for (instance, roles) in &machine.instances {
-        pad(&mut out, indent + 2);
-        push_attr_name(&mut out, instance);
-        // Instance names are checked file names (`[A-Za-z0-9_-]`, see `lower::name_problem`),
-        // valid in a path literal as they are.
-        out.push_str(" = {\n");
-        pad(&mut out, indent + 4);
-        out.push_str("file = ../instances/");
-        out.push_str(instance);
-        out.push_str(".nix;\n");
-        pad(&mut out, indent + 4);
-        out.push_str("roles = {\n");
         for role in roles {
-            pad(&mut out, indent + 6);
+            pad(&mut out, indent + 2);
+            push_attr_name(&mut out, instance);
+            out.push('.');
             push_attr_name(&mut out, role);
             out.push_str(" = ");
             match entry.next().copied().flatten() {
-                Some(m) => member_entry(&mut out, m, indent + 6, dir),
+                Some(m) => member_entry(&mut out, m, indent + 2, dir),
                 None => out.push_str("{ }"),
             }
             out.push_str(";\n");
         }
-        pad(&mut out, indent + 4);
-        out.push_str("};\n");
-        pad(&mut out, indent + 2);
-        out.push_str("};\n");
     }
     pad(&mut out, indent);
     out.push_str("};\n");
@@ -363,6 +320,39 @@ fn stub(
     out.push_str("}\n");
     own.scratch = entries;
     out
+}
+
+/// The stub's `deploy` (only the fields that are set) and `description` (when set); the index
+/// gives the unset ones as `null`.
+fn machine_info(out: &mut String, machine: &MachineGraph) {
+    let deploy = &machine.deploy;
+    if deploy.build_host.is_some() || deploy.forward_agent.is_some() || deploy.target_host.is_some()
+    {
+        out.push_str("  deploy = {\n");
+        if let Some(host) = &deploy.build_host {
+            out.push_str("    buildHost = ");
+            push_string(out, host);
+            out.push_str(";\n");
+        }
+        if let Some(forward) = deploy.forward_agent {
+            out.push_str(if forward {
+                "    forwardAgent = true;\n"
+            } else {
+                "    forwardAgent = false;\n"
+            });
+        }
+        if let Some(host) = &deploy.target_host {
+            out.push_str("    targetHost = ");
+            push_string(out, host);
+            out.push_str(";\n");
+        }
+        out.push_str("  };\n");
+    }
+    if let Some(description) = &machine.description {
+        out.push_str("  description = ");
+        push_string(out, description);
+        out.push_str(";\n");
+    }
 }
 
 /// `instances/<i>.members.nix`: every role's members with their entries.

@@ -15,55 +15,8 @@ let
     };
   };
 in
-{
-  machines = {
-    db = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = "Database server";
-      tags = [
-        "all"
-        "database"
-        "nixos"
-        "server"
-      ];
-    };
-    laptop = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = "Admin laptop";
-      tags = [
-        "all"
-        "nixos"
-        "workstation"
-      ];
-    };
-    web = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = "Public web server";
-      tags = [
-        "all"
-        "nixos"
-        "server"
-      ];
-    };
-  };
-  modules = {
-    db = import ./machines/db.nix runtime;
-    laptop = import ./machines/laptop.nix runtime;
-    web = import ./machines/web.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  db = "nixos";
+  laptop = "nixos";
+  web = "nixos";
 }

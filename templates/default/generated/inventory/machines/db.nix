@@ -3,23 +3,20 @@ runtime:
 runtime.machine {
   name = "db";
   class = "nixos";
+  tags = [
+    "all"
+    "database"
+    "nixos"
+    "server"
+  ];
+  description = "Database server";
   instances =
     { lib }:
     {
-      motd-fleet = {
-        file = ../instances/motd-fleet.nix;
-        roles = {
-          default = { };
-        };
-      };
-      motd-servers = {
-        file = ../instances/motd-servers.nix;
-        roles = {
-          default = {
-            settings = {
-              extraLines = [ "Backups run nightly at 02:00." ];
-            };
-          };
+      motd-fleet.default = { };
+      motd-servers.default = {
+        settings = {
+          extraLines = [ "Backups run nightly at 02:00." ];
         };
       };
     };

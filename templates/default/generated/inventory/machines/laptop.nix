@@ -3,12 +3,13 @@ runtime:
 runtime.machine {
   name = "laptop";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "workstation"
+  ];
+  description = "Admin laptop";
   instances = {
-    motd-fleet = {
-      file = ../instances/motd-fleet.nix;
-      roles = {
-        default = { };
-      };
-    };
+    motd-fleet.default = { };
   };
 }

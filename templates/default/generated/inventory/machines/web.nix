@@ -3,18 +3,14 @@ runtime:
 runtime.machine {
   name = "web";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "server"
+  ];
+  description = "Public web server";
   instances = {
-    motd-fleet = {
-      file = ../instances/motd-fleet.nix;
-      roles = {
-        default = { };
-      };
-    };
-    motd-servers = {
-      file = ../instances/motd-servers.nix;
-      roles = {
-        default = { };
-      };
-    };
+    motd-fleet.default = { };
+    motd-servers.default = { };
   };
 }

@@ -14,37 +14,7 @@ let
     };
   };
 in
-{
-  machines = {
-    backup_server = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    backup_server = import ./machines/backup_server.nix runtime;
-    jon = import ./machines/jon.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  backup_server = "nixos";
+  jon = "nixos";
 }

@@ -14,97 +14,11 @@ let
     };
   };
 in
-{
-  machines = {
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-    kim = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-        "x"
-      ];
-    };
-    lea = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    mac = {
-      class = "darwin";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "darwin"
-        "x"
-      ];
-    };
-    sara = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-    srv = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    jon = import ./machines/jon.nix runtime;
-    kim = import ./machines/kim.nix runtime;
-    lea = import ./machines/lea.nix runtime;
-    mac = import ./machines/mac.nix runtime;
-    sara = import ./machines/sara.nix runtime;
-    srv = import ./machines/srv.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  jon = "nixos";
+  kim = "nixos";
+  lea = "nixos";
+  mac = "darwin";
+  sara = "nixos";
+  srv = "nixos";
 }

@@ -14,53 +14,8 @@ let
     };
   };
 in
-{
-  machines = {
-    backup_server = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-    sara = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    backup_server = import ./machines/backup_server.nix runtime;
-    jon = import ./machines/jon.nix runtime;
-    sara = import ./machines/sara.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  backup_server = "nixos";
+  jon = "nixos";
+  sara = "nixos";
 }

@@ -14,51 +14,8 @@ let
     };
   };
 in
-{
-  machines = {
-    backup_backup_server = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    backup_server = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    backup_backup_server = import ./machines/backup_backup_server.nix runtime;
-    backup_server = import ./machines/backup_server.nix runtime;
-    jon = import ./machines/jon.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  backup_backup_server = "nixos";
+  backup_server = "nixos";
+  jon = "nixos";
 }

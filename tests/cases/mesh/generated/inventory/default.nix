@@ -15,70 +15,9 @@ let
     };
   };
 in
-{
-  machines = {
-    db = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "dc"
-        "nixos"
-        "storage"
-      ];
-    };
-    gateway = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "dc"
-        "nixos"
-      ];
-    };
-    laptop = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-        "roaming"
-      ];
-    };
-    macbook = {
-      class = "darwin";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "darwin"
-        "roaming"
-      ];
-    };
-  };
-  modules = {
-    db = import ./machines/db.nix runtime;
-    gateway = import ./machines/gateway.nix runtime;
-    laptop = import ./machines/laptop.nix runtime;
-    macbook = import ./machines/macbook.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  db = "nixos";
+  gateway = "nixos";
+  laptop = "nixos";
+  macbook = "darwin";
 }

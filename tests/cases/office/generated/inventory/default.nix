@@ -15,69 +15,9 @@ let
     };
   };
 in
-{
-  machines = {
-    desk1 = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-        "staff"
-      ];
-    };
-    desk2 = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-        "staff"
-      ];
-    };
-    printserver = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    reception = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "frontdesk"
-        "nixos"
-        "staff"
-      ];
-    };
-  };
-  modules = {
-    desk1 = import ./machines/desk1.nix runtime;
-    desk2 = import ./machines/desk2.nix runtime;
-    printserver = import ./machines/printserver.nix runtime;
-    reception = import ./machines/reception.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  desk1 = "nixos";
+  desk2 = "nixos";
+  printserver = "nixos";
+  reception = "nixos";
 }

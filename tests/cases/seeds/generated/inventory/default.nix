@@ -15,95 +15,11 @@ let
     };
   };
 in
-{
-  machines = {
-    backup_backup_server = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    backup_server = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-    my-machine-name = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    sara = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-    some-server-name = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    backup_backup_server = import ./machines/backup_backup_server.nix runtime;
-    backup_server = import ./machines/backup_server.nix runtime;
-    jon = import ./machines/jon.nix runtime;
-    my-machine-name = import ./machines/my-machine-name.nix runtime;
-    sara = import ./machines/sara.nix runtime;
-    some-server-name = import ./machines/some-server-name.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  backup_backup_server = "nixos";
+  backup_server = "nixos";
+  jon = "nixos";
+  my-machine-name = "nixos";
+  sara = "nixos";
+  some-server-name = "nixos";
 }

@@ -14,24 +14,6 @@ let
     };
   };
 in
-{
-  machines = {
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "backup"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    jon = import ./machines/jon.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  jon = "nixos";
 }

@@ -3,6 +3,10 @@ runtime:
 runtime.machine {
   name = "backup_server";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = { };
   services = {
     borgbackup = {

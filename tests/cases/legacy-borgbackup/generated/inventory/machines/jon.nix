@@ -3,6 +3,10 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = { };
   services = {
     borgbackup = {

@@ -3,6 +3,11 @@ runtime:
 runtime.machine {
   name = "kim";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "x"
+  ];
   instances = { };
   services = {
     recorder = {

@@ -3,6 +3,10 @@ runtime:
 runtime.machine {
   name = "lea";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = { };
   services = { };
 }

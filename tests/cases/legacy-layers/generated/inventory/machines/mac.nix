@@ -3,6 +3,11 @@ runtime:
 runtime.machine {
   name = "mac";
   class = "darwin";
+  tags = [
+    "all"
+    "darwin"
+    "x"
+  ];
   instances = { };
   services = {
     recorder = {

@@ -3,6 +3,10 @@ runtime:
 runtime.machine {
   name = "srv";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = { };
   services = {
     recorder = {

@@ -3,6 +3,11 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "backup"
+    "nixos"
+  ];
   instances = { };
   services = {
     borgbackup = {

@@ -3,28 +3,24 @@ runtime:
 runtime.machine {
   name = "db";
   class = "nixos";
+  tags = [
+    "all"
+    "dc"
+    "nixos"
+    "storage"
+  ];
   instances =
     { lib }:
     {
-      backbone = {
-        file = ../instances/backbone.nix;
-        roles = {
-          node = {
-            settings = {
-              labels = {
-                role = "database";
-              };
-              routes = [ "10.1.0.0/16" ];
-            };
+      backbone.node = {
+        settings = {
+          labels = {
+            role = "database";
           };
+          routes = [ "10.1.0.0/16" ];
         };
       };
-      storage = {
-        file = ../instances/storage.nix;
-        roles = {
-          hub = { };
-          node = { };
-        };
-      };
+      storage.hub = { };
+      storage.node = { };
     };
 }

@@ -3,25 +3,20 @@ runtime:
 runtime.machine {
   name = "gateway";
   class = "nixos";
+  tags = [
+    "all"
+    "dc"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      backbone = {
-        file = ../instances/backbone.nix;
-        roles = {
-          hub = {
-            settings = {
-              listenPort = 443;
-            };
-          };
-          node = { };
+      backbone.hub = {
+        settings = {
+          listenPort = 443;
         };
       };
-      storage = {
-        file = ../instances/storage.nix;
-        roles = {
-          node = { };
-        };
-      };
+      backbone.node = { };
+      storage.node = { };
     };
 }

@@ -3,14 +3,14 @@ runtime:
 runtime.machine {
   name = "laptop";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "roaming"
+  ];
   instances = {
-    backbone = {
-      file = ../instances/backbone.nix;
-      roles = {
-        node = {
-          tags = [ "roaming" ];
-        };
-      };
+    backbone.node = {
+      tags = [ "roaming" ];
     };
   };
 }

@@ -3,14 +3,14 @@ runtime:
 runtime.machine {
   name = "macbook";
   class = "darwin";
+  tags = [
+    "all"
+    "darwin"
+    "roaming"
+  ];
   instances = {
-    backbone = {
-      file = ../instances/backbone.nix;
-      roles = {
-        node = {
-          tags = [ "roaming" ];
-        };
-      };
+    backbone.node = {
+      tags = [ "roaming" ];
     };
   };
 }

@@ -3,18 +3,13 @@ runtime:
 runtime.machine {
   name = "desk1";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "staff"
+  ];
   instances = {
-    hello = {
-      file = ../instances/hello.nix;
-      roles = {
-        day = { };
-      };
-    };
-    printers = {
-      file = ../instances/printers.nix;
-      roles = {
-        client = { };
-      };
-    };
+    hello.day = { };
+    printers.client = { };
   };
 }

@@ -3,23 +3,18 @@ runtime:
 runtime.machine {
   name = "desk2";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "staff"
+  ];
   instances =
     { lib }:
     {
-      hello = {
-        file = ../instances/hello.nix;
-        roles = {
-          day = { };
-        };
-      };
-      printers = {
-        file = ../instances/printers.nix;
-        roles = {
-          client = {
-            settings = {
-              defaultPrinter = "laser";
-            };
-          };
+      hello.day = { };
+      printers.client = {
+        settings = {
+          defaultPrinter = "laser";
         };
       };
     };

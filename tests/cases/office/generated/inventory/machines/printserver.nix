@@ -3,18 +3,12 @@ runtime:
 runtime.machine {
   name = "printserver";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    hello = {
-      file = ../instances/hello.nix;
-      roles = {
-        night = { };
-      };
-    };
-    printers = {
-      file = ../instances/printers.nix;
-      roles = {
-        server = { };
-      };
-    };
+    hello.night = { };
+    printers.server = { };
   };
 }

@@ -3,24 +3,20 @@ runtime:
 runtime.machine {
   name = "reception";
   class = "nixos";
+  tags = [
+    "all"
+    "frontdesk"
+    "nixos"
+    "staff"
+  ];
   instances =
     { lib }:
     {
-      hello = {
-        file = ../instances/hello.nix;
-        roles = {
-          day = {
-            settings = {
-              text = "Welcome";
-            };
-          };
+      hello.day = {
+        settings = {
+          text = "Welcome";
         };
       };
-      printers = {
-        file = ../instances/printers.nix;
-        roles = {
-          client = { };
-        };
-      };
+      printers.client = { };
     };
 }

@@ -3,12 +3,11 @@ runtime:
 runtime.machine {
   name = "backup_backup_server";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    instance_2 = {
-      file = ../instances/instance_2.nix;
-      roles = {
-        server = { };
-      };
-    };
+    instance_2.server = { };
   };
 }

@@ -3,18 +3,12 @@ runtime:
 runtime.machine {
   name = "backup_server";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    instance_1 = {
-      file = ../instances/instance_1.nix;
-      roles = {
-        server = { };
-      };
-    };
-    instance_2 = {
-      file = ../instances/instance_2.nix;
-      roles = {
-        client = { };
-      };
-    };
+    instance_1.server = { };
+    instance_2.client = { };
   };
 }

@@ -3,18 +3,13 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "backup"
+    "nixos"
+  ];
   instances = {
-    instance_1 = {
-      file = ../instances/instance_1.nix;
-      roles = {
-        client = { };
-      };
-    };
-    my-foo = {
-      file = ../instances/my-foo.nix;
-      roles = {
-        default = { };
-      };
-    };
+    instance_1.client = { };
+    my-foo.default = { };
   };
 }

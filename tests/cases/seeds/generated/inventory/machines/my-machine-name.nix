@@ -3,12 +3,11 @@ runtime:
 runtime.machine {
   name = "my-machine-name";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    my-vpn = {
-      file = ../instances/my-vpn.nix;
-      roles = {
-        peer = { };
-      };
-    };
+    my-vpn.peer = { };
   };
 }

@@ -3,12 +3,12 @@ runtime:
 runtime.machine {
   name = "sara";
   class = "nixos";
+  tags = [
+    "all"
+    "backup"
+    "nixos"
+  ];
   instances = {
-    instance_1 = {
-      file = ../instances/instance_1.nix;
-      roles = {
-        client = { };
-      };
-    };
+    instance_1.client = { };
   };
 }

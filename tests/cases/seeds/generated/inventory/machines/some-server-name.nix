@@ -3,18 +3,17 @@ runtime:
 runtime.machine {
   name = "some-server-name";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      my-vpn = {
-        file = ../instances/my-vpn.nix;
-        roles = {
-          controller = {
-            settings = {
-              dynamicIp = {
-                enable = true;
-              };
-            };
+      my-vpn.controller = {
+        settings = {
+          dynamicIp = {
+            enable = true;
           };
         };
       };

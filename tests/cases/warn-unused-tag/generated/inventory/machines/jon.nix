@@ -3,12 +3,12 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "backup"
+    "nixos"
+  ];
   instances = {
-    vpn = {
-      file = ../instances/vpn.nix;
-      roles = {
-        controller = { };
-      };
-    };
+    vpn.controller = { };
   };
 }

@@ -15,37 +15,7 @@ let
     };
   };
 in
-{
-  machines = {
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    sara = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    jon = import ./machines/jon.nix runtime;
-    sara = import ./machines/sara.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  jon = "nixos";
+  sara = "nixos";
 }

@@ -15,51 +15,8 @@ let
     };
   };
 in
-{
-  machines = {
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    kim = {
-      class = "darwin";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "darwin"
-      ];
-    };
-    lou = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    jon = import ./machines/jon.nix runtime;
-    kim = import ./machines/kim.nix runtime;
-    lou = import ./machines/lou.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  jon = "nixos";
+  kim = "darwin";
+  lou = "nixos";
 }

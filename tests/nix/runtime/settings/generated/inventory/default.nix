@@ -15,52 +15,8 @@ let
     };
   };
 in
-{
-  machines = {
-    hxi = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-    jon = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-        "special"
-      ];
-    };
-    sara = {
-      class = "nixos";
-      deploy = {
-        buildHost = null;
-        forwardAgent = null;
-        targetHost = null;
-      };
-      description = null;
-      tags = [
-        "all"
-        "nixos"
-      ];
-    };
-  };
-  modules = {
-    hxi = import ./machines/hxi.nix runtime;
-    jon = import ./machines/jon.nix runtime;
-    sara = import ./machines/sara.nix runtime;
-  };
+runtime.index (name: import (./machines + "/${name}.nix")) {
+  hxi = "nixos";
+  jon = "nixos";
+  sara = "nixos";
 }

@@ -3,28 +3,22 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      instance_bar = {
-        file = ../instances/instance_bar.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeout = "bar-peer-jon";
-            };
-          };
+      instance_bar.peer = {
+        settings = {
+          timeout = "bar-peer-jon";
         };
       };
-      instance_foo = {
-        file = ../instances/instance_foo.nix;
-        roles = {
-          controller = { };
-          peer = {
-            settings = {
-              timeout = lib.mkForce "foo-peer-jon";
-            };
-          };
+      instance_foo.controller = { };
+      instance_foo.peer = {
+        settings = {
+          timeout = lib.mkForce "foo-peer-jon";
         };
       };
     };

@@ -3,12 +3,11 @@ runtime:
 runtime.machine {
   name = "sara";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    instance_bar = {
-      file = ../instances/instance_bar.nix;
-      roles = {
-        server = { };
-      };
-    };
+    instance_bar.server = { };
   };
 }

@@ -3,13 +3,12 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    A = {
-      file = ../instances/A.nix;
-      roles = {
-        peer = { };
-        server = { };
-      };
-    };
+    A.peer = { };
+    A.server = { };
   };
 }

@@ -3,12 +3,11 @@ runtime:
 runtime.machine {
   name = "kim";
   class = "darwin";
+  tags = [
+    "all"
+    "darwin"
+  ];
   instances = {
-    A = {
-      file = ../instances/A.nix;
-      roles = {
-        peer = { };
-      };
-    };
+    A.peer = { };
   };
 }

@@ -3,18 +3,12 @@ runtime:
 runtime.machine {
   name = "lou";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    A = {
-      file = ../instances/A.nix;
-      roles = {
-        peer = { };
-      };
-    };
-    plain = {
-      file = ../instances/plain.nix;
-      roles = {
-        default = { };
-      };
-    };
+    A.peer = { };
+    plain.default = { };
   };
 }

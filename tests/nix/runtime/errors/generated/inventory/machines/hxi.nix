@@ -3,18 +3,17 @@ runtime:
 runtime.machine {
   name = "hxi";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      strange = {
-        file = ../instances/strange.nix;
-        roles = {
-          client = { };
-          peer = {
-            settings = {
-              timeout = 1;
-            };
-          };
+      strange.client = { };
+      strange.peer = {
+        settings = {
+          timeout = 1;
         };
       };
     };

@@ -3,17 +3,16 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      conflict = {
-        file = ../instances/conflict.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeout = 41;
-            };
-          };
+      conflict.peer = {
+        settings = {
+          timeout = 41;
         };
       };
     };

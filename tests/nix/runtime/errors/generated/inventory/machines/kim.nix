@@ -3,13 +3,12 @@ runtime:
 runtime.machine {
   name = "kim";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    per-machine = {
-      file = ../instances/per-machine.nix;
-      roles = {
-        default = { };
-      };
-    };
+    per-machine.default = { };
   };
   services = { };
 }

@@ -3,13 +3,12 @@ runtime:
 runtime.machine {
   name = "lea";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    clanlib = {
-      file = ../instances/clanlib.nix;
-      roles = {
-        default = { };
-      };
-    };
+    clanlib.default = { };
   };
   services = { };
 }

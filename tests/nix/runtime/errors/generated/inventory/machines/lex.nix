@@ -3,6 +3,10 @@ runtime:
 runtime.machine {
   name = "lex";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = { };
   services = {
     recorder = {

@@ -3,13 +3,12 @@ runtime:
 runtime.machine {
   name = "max";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    features = {
-      file = ../instances/features.nix;
-      roles = {
-        default = { };
-      };
-    };
+    features.default = { };
   };
   services = { };
 }

@@ -3,17 +3,16 @@ runtime:
 runtime.machine {
   name = "ned";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      poison = {
-        file = ../instances/poison.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeout = 1;
-            };
-          };
+      poison.peer = {
+        settings = {
+          timeout = 1;
         };
       };
     };

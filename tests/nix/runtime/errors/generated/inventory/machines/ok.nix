@@ -3,17 +3,16 @@ runtime:
 runtime.machine {
   name = "ok";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      fine = {
-        file = ../instances/fine.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeout = 5;
-            };
-          };
+      fine.peer = {
+        settings = {
+          timeout = 5;
         };
       };
     };

@@ -3,17 +3,16 @@ runtime:
 runtime.machine {
   name = "sara";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      typo = {
-        file = ../instances/typo.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeot = 1;
-            };
-          };
+      typo.peer = {
+        settings = {
+          timeot = 1;
         };
       };
     };

@@ -3,13 +3,12 @@ runtime:
 runtime.machine {
   name = "tom";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    fine = {
-      file = ../instances/fine.nix;
-      roles = {
-        server = { };
-      };
-    };
+    fine.server = { };
   };
   services = { };
 }

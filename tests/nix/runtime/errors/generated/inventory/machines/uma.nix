@@ -3,13 +3,12 @@ runtime:
 runtime.machine {
   name = "uma";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    roster = {
-      file = ../instances/roster.nix;
-      roles = {
-        peer = { };
-      };
-    };
+    roster.peer = { };
   };
   services = { };
 }

@@ -3,17 +3,16 @@ runtime:
 runtime.machine {
   name = "hxi";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances =
     { lib }:
     {
-      instance_foo = {
-        file = ../instances/instance_foo.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeout = lib.mkDefault 1;
-            };
-          };
+      instance_foo.peer = {
+        settings = {
+          timeout = lib.mkDefault 1;
         };
       };
     };

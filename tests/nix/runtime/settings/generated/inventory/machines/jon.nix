@@ -3,25 +3,20 @@ runtime:
 runtime.machine {
   name = "jon";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+    "special"
+  ];
   instances =
     { lib }:
     {
-      inst = {
-        file = ../instances/inst.nix;
-        roles = {
-          peer = {
-            tags = [ "special" ];
-          };
-        };
+      inst.peer = {
+        tags = [ "special" ];
       };
-      instance_foo = {
-        file = ../instances/instance_foo.nix;
-        roles = {
-          peer = {
-            settings = {
-              timeout = lib.mkForce 42;
-            };
-          };
+      instance_foo.peer = {
+        settings = {
+          timeout = lib.mkForce 42;
         };
       };
     };

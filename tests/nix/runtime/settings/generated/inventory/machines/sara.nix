@@ -3,18 +3,12 @@ runtime:
 runtime.machine {
   name = "sara";
   class = "nixos";
+  tags = [
+    "all"
+    "nixos"
+  ];
   instances = {
-    inst = {
-      file = ../instances/inst.nix;
-      roles = {
-        peer = { };
-      };
-    };
-    instance_foo = {
-      file = ../instances/instance_foo.nix;
-      roles = {
-        peer = { };
-      };
-    };
+    inst.peer = { };
+    instance_foo.peer = { };
   };
 }
