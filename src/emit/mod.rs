@@ -24,6 +24,9 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Below this many machines, a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 256;
+
 /// The Nix runtime that applies clan.service modules; copied into every output directory.
 pub const RUNTIME: &str = include_str!("../../nix/runtime.nix");
 
@@ -55,19 +58,37 @@ pub fn emit(graph: &Graph, sources: &[String], layout: &Layout) -> BTreeMap<Path
     files.push((PathBuf::from("runtime.nix"), format!("{header}{RUNTIME}")));
     files.push((PathBuf::from("default.nix"), index(graph, &header, layout)));
     let machines_dir = layout.out_dir.join("machines");
-    let mut own = OwnEntries::new(graph);
-    for (name, machine) in &graph.machines {
-        files.push((
-            PathBuf::from(format!("machines/{name}.nix")),
-            stub(
-                name,
-                machine,
-                graph.legacy,
-                &mut own,
-                &header,
-                &machines_dir,
-            ),
-        ));
+    let stubs = |machines: &[(&String, &MachineGraph)]| {
+        let mut own = OwnEntries::new(graph, machines.first().map(|(name, _)| name.as_str()));
+        machines
+            .iter()
+            .map(|(name, machine)| {
+                let text = stub(
+                    name,
+                    machine,
+                    graph.legacy,
+                    &mut own,
+                    &header,
+                    &machines_dir,
+                );
+                (PathBuf::from(format!("machines/{name}.nix")), text)
+            })
+            .collect::<Vec<_>>()
+    };
+    let machines: Vec<(&String, &MachineGraph)> = graph.machines.iter().collect();
+    if machines.len() < PARALLEL_FROM {
+        files.extend(stubs(&machines));
+    } else {
+        // Stubs are most of the output; two threads write half each (the work is independent).
+        let (first, second) = machines.split_at(machines.len() / 2);
+        std::thread::scope(|scope| {
+            let helper = scope.spawn(|| stubs(second));
+            files.extend(stubs(first));
+            match helper.join() {
+                Ok(rest) => files.extend(rest),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
     }
     let instances_dir = layout.out_dir.join("instances");
     for (name, instance) in &graph.instances {
@@ -185,10 +206,13 @@ struct OwnEntries<'g> {
 }
 
 type MemberCursor<'g> =
-    std::iter::Peekable<std::collections::btree_map::Iter<'g, Arc<str>, Membership>>;
+    std::iter::Peekable<std::collections::btree_map::Range<'g, Arc<str>, Membership>>;
 
 impl<'g> OwnEntries<'g> {
-    fn new(graph: &'g Graph) -> OwnEntries<'g> {
+    /// Cursors at the first member named `from` or after (at the start when `None`).
+    fn new(graph: &'g Graph, from: Option<&str>) -> OwnEntries<'g> {
+        use std::ops::Bound;
+        let start = from.map_or(Bound::Unbounded, Bound::Included);
         let cursors = graph
             .instances
             .iter()
@@ -196,7 +220,10 @@ impl<'g> OwnEntries<'g> {
                 let roles = instance
                     .roles
                     .iter()
-                    .map(|(role, r)| (role.as_str(), r.members.iter().peekable()))
+                    .map(|(role, r)| {
+                        let rest = r.members.range::<str, _>((start, Bound::Unbounded));
+                        (role.as_str(), rest.peekable())
+                    })
                     .collect();
                 (name.as_str(), roles)
             })
