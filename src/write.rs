@@ -164,7 +164,8 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
     let mut foreign = Vec::new();
     let mut changes = Vec::new();
     let existing = existing_files(out_dir).map_err(|d| vec![d])?;
-    let mut buf = Vec::new();
+    // Regular files to read and compare, with what would be written in their place.
+    let mut to_read: Vec<(PathBuf, Option<&String>)> = Vec::with_capacity(existing.len());
     let mut new = files.iter().peekable();
     for (path, kind) in existing {
         while let Some((p, _)) = new.next_if(|(p, _)| **p < path) {
@@ -177,7 +178,6 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
                 if emitted.is_some() {
                     in_the_way.push(full);
                 }
-                continue;
             }
             EntryKind::Link => {
                 problems.push(
@@ -187,7 +187,6 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
                     ))
                     .with_hint("inventory-gen never follows or replaces links; remove it"),
                 );
-                continue;
             }
             EntryKind::Special => {
                 problems.push(
@@ -200,39 +199,31 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
                     )
                     .with_hint("inventory-gen never opens special files; move it out of the output directory"),
                 );
-                continue;
             }
             EntryKind::File if is_temp(&path) => {
                 changes.push((path, Change::Remove { old: String::new() }));
-                continue;
             }
-            EntryKind::File => {}
+            EntryKind::File => to_read.push((path, emitted)),
         }
-        match read_small(&full, &mut buf, emitted.map_or(0, String::len)) {
-            Ok(()) => {}
+    }
+    for ((path, emitted), found) in to_read.iter().zip(compare_all(out_dir, &to_read)) {
+        let full = out_dir.join(path);
+        match found {
+            Found::Same => plan.unchanged += 1,
             // Removed since the listing (by a concurrent run): it is not there.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Found::Gone => {
                 if emitted.is_some() {
-                    changes.push((path, Change::Create));
+                    changes.push((path.clone(), Change::Create));
                 }
-                continue;
             }
-            Err(e) => {
-                problems.push(io(format!("cannot read `{}`: {e}", full.display())));
-                continue;
-            }
-        }
-        if emitted.is_some_and(|new| buf == new.as_bytes()) {
-            plan.unchanged += 1;
-            continue;
-        }
-        let text = String::from_utf8(std::mem::take(&mut buf)).ok();
-        match (text, emitted) {
-            (Some(old), emitted) if is_ours(&old) => match emitted {
-                Some(_) => changes.push((path, Change::Update { old })),
-                None => changes.push((path, Change::Remove { old })),
+            Found::Failed(e) => problems.push(io(format!("cannot read `{}`: {e}", full.display()))),
+            Found::Differs(bytes) => match (String::from_utf8(bytes).ok(), emitted) {
+                (Some(old), emitted) if is_ours(&old) => match emitted {
+                    Some(_) => changes.push((path.clone(), Change::Update { old })),
+                    None => changes.push((path.clone(), Change::Remove { old })),
+                },
+                (_, emitted) => foreign.push((full, emitted.is_some())),
             },
-            (_, emitted) => foreign.push((full, emitted.is_some())),
         }
     }
     for (p, _) in new {
@@ -270,6 +261,52 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
     Ok(plan)
 }
 
+/// What an existing file holds, against what would be written in its place.
+enum Found {
+    Same,
+    /// Its contents, which differ (or nothing would be written in its place).
+    Differs(Vec<u8>),
+    /// Removed since the directory was listed.
+    Gone,
+    Failed(std::io::Error),
+}
+
+/// Reads and compares every file of `to_read`, in order. Reading thousands of small files is
+/// mostly system-call time, so a large directory is read by two threads, each with its own
+/// reused buffer: an unchanged file costs no allocation.
+fn compare_all(out_dir: &Path, to_read: &[(PathBuf, Option<&String>)]) -> Vec<Found> {
+    let compare_some = |part: &[(PathBuf, Option<&String>)]| {
+        let mut buf = Vec::new();
+        part.iter()
+            .map(|(path, emitted)| {
+                let expected = emitted.map_or(0, |t| t.len());
+                match read_small(&out_dir.join(path), &mut buf, expected) {
+                    Ok(()) if emitted.is_some_and(|new| buf == new.as_bytes()) => Found::Same,
+                    Ok(()) => Found::Differs(std::mem::take(&mut buf)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Gone,
+                    Err(e) => Found::Failed(e),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    if to_read.len() < PARALLEL_FROM {
+        return compare_some(to_read);
+    }
+    let (first, second) = to_read.split_at(to_read.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| compare_some(second));
+        let mut found = compare_some(first);
+        match helper.join() {
+            Ok(rest) => found.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        found
+    })
+}
+
+/// Below this many files, a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 256;
+
 /// Reads a file of the output directory into `buf`, which is reused from file to file
 /// (`expected`: the likely size). One larger than any generated file is not read whole: its
 /// first bytes show it is not ours. Reading through `Take` also spares the size queries of
@@ -289,30 +326,32 @@ fn read_small(path: &Path, buf: &mut Vec<u8>, expected: usize) -> std::io::Resul
 /// and legacy service files (named by stubs), then stubs (named by the index), then the rest,
 /// the index `default.nix` last of the writes; then removals, each before the files it names.
 pub fn order(plan: &Plan) -> Vec<(&PathBuf, &Change)> {
-    let rank = |path: &Path, change: &Change| {
-        let first = path
-            .components()
-            .next()
-            .and_then(|c| c.as_os_str().to_str());
-        let members = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".members.nix"));
-        let place = match first {
-            Some("instances") if members => 0,
-            Some("instances" | "services") => 1,
-            Some("machines") => 2,
-            _ if path == Path::new("default.nix") => 4,
-            _ => 3,
-        };
-        match change {
-            Change::Create | Change::Update { .. } => place,
-            Change::Remove { .. } => 10 + (4 - place.min(4)),
-        }
-    };
     let mut ordered: Vec<(&PathBuf, &Change)> = plan.changes.iter().collect();
     ordered.sort_by_key(|(path, change)| (rank(path, change), *path));
     ordered
+}
+
+/// A change's place in [`order`]; changes of the same rank do not depend on each other.
+fn rank(path: &Path, change: &Change) -> u8 {
+    let first = path
+        .components()
+        .next()
+        .and_then(|c| c.as_os_str().to_str());
+    let members = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".members.nix"));
+    let place = match first {
+        Some("instances") if members => 0,
+        Some("instances" | "services") => 1,
+        Some("machines") => 2,
+        _ if path == Path::new("default.nix") => 4,
+        _ => 3,
+    };
+    match change {
+        Change::Create | Change::Update { .. } => place,
+        Change::Remove { .. } => 10 + (4 - place.min(4)),
+    }
 }
 
 /// Where the bytes go; a seam so tests can make writes fail.
@@ -326,6 +365,11 @@ pub trait Sink {
     fn remove_file(&mut self, path: &Path) -> std::io::Result<()>;
     fn create_dir(&mut self, path: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(path)
+    }
+    /// A second sink for a helper thread, when this one can be written from two threads at once
+    /// (the real file system can; test sinks that count or fail writes keep the default).
+    fn fork(&self) -> Option<Box<dyn Sink + Send>> {
+        None
     }
     /// Makes the renames and removals done in `dir` durable.
     fn sync_dir(&mut self, dir: &Path) -> std::io::Result<()> {
@@ -359,6 +403,10 @@ impl Sink for Disk {
             return Ok(());
         }
         self.write_file(path, contents)
+    }
+
+    fn fork(&self) -> Option<Box<dyn Sink + Send>> {
+        Some(Box::new(Disk))
     }
 
     fn remove_file(&mut self, path: &Path) -> std::io::Result<()> {
@@ -429,33 +477,33 @@ pub fn apply(
         .map(|(p, _)| (p.to_string_lossy().to_lowercase(), p))
         .collect();
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for (path, change) in order(plan) {
-        let full = out_dir.join(path);
-        let dir = full.parent().unwrap_or(out_dir).to_path_buf();
-        let result = match change {
-            Change::Create | Change::Update { .. } => {
-                let created = if dirs.contains(&dir) {
-                    Ok(())
-                } else {
-                    sink.create_dir(&dir)
-                };
-                created.and_then(|()| match change {
-                    Change::Create => sink.create_file(&full, &files[path]),
-                    _ => sink.write_file(&full, &files[path]),
-                })
-            }
-            Change::Remove { .. } => {
-                let alias = written
-                    .get(&path.to_string_lossy().to_lowercase())
-                    .is_some_and(|w| same_file(&full, &out_dir.join(w)));
-                if alias {
-                    continue;
+    let ordered = order(plan);
+    for group in ordered.chunk_by(|a, b| rank(a.0, a.1) == rank(b.0, b.1)) {
+        let writes = !matches!(group[0].1, Change::Remove { .. });
+        if writes {
+            for (path, _) in group {
+                let full = out_dir.join(path);
+                let dir = full.parent().unwrap_or(out_dir);
+                if !dirs.contains(dir) {
+                    sink.create_dir(dir).map_err(|e| write_failed(&full, &e))?;
+                    dirs.insert(dir.to_path_buf());
                 }
-                sink.remove_file(&full)
             }
-        };
-        result.map_err(|e| write_failed(&full, &e))?;
-        dirs.insert(dir);
+            write_group(out_dir, files, group, sink)?;
+            continue;
+        }
+        for (path, _) in group {
+            let full = out_dir.join(path);
+            let alias = written
+                .get(&path.to_string_lossy().to_lowercase())
+                .is_some_and(|w| same_file(&full, &out_dir.join(w)));
+            if alias {
+                continue;
+            }
+            sink.remove_file(&full)
+                .map_err(|e| write_failed(&full, &e))?;
+            dirs.insert(full.parent().unwrap_or(out_dir).to_path_buf());
+        }
     }
     // A new subdirectory's own entry lives in its parent: sync the parents up to `out_dir`'s.
     let mut all = dirs.clone();
@@ -473,6 +521,55 @@ pub fn apply(
         sink.sync_dir(dir).map_err(|e| write_failed(dir, &e))?;
     }
     Ok(())
+}
+
+/// Writes a group of files that do not depend on each other (their directories exist). Creating
+/// thousands of files is system-call time; a large group is split between two threads when the
+/// sink allows it. Each stops at its first failure (and when the other has failed); the first
+/// failure is returned.
+fn write_group(
+    out_dir: &Path,
+    files: &BTreeMap<PathBuf, String>,
+    group: &[(&PathBuf, &Change)],
+    sink: &mut dyn Sink,
+) -> Result<(), Diagnostic> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let failed = AtomicBool::new(false);
+    let write_some = |part: &[(&PathBuf, &Change)], sink: &mut dyn Sink| {
+        for (path, change) in part {
+            if failed.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let full = out_dir.join(path);
+            let result = match change {
+                Change::Create => sink.create_file(&full, &files[*path]),
+                _ => sink.write_file(&full, &files[*path]),
+            };
+            if let Err(e) = result {
+                failed.store(true, Ordering::Relaxed);
+                return Err(write_failed(&full, &e));
+            }
+        }
+        Ok(())
+    };
+    let helper_sink = if group.len() >= PARALLEL_FROM {
+        sink.fork()
+    } else {
+        None
+    };
+    let Some(mut helper_sink) = helper_sink else {
+        return write_some(group, sink);
+    };
+    let (first, second) = group.split_at(group.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| write_some(second, helper_sink.as_mut()));
+        let mine = write_some(first, sink);
+        let theirs = match helper.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        mine.and(theirs)
+    })
 }
 
 /// Replaces source files of the flake (for `migrate`), each atomically (a temporary file beside
@@ -543,4 +640,101 @@ pub fn diff(path: &Path, change: &Change, new: Option<&str>) -> String {
         .unified_diff()
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Records what it writes, fails on one path, and can be forked (like [`Disk`]).
+    #[derive(Clone)]
+    struct Recorder {
+        written: Arc<Mutex<Vec<PathBuf>>>,
+        threads: Arc<Mutex<BTreeSet<String>>>,
+        fail_on: Option<PathBuf>,
+    }
+
+    impl Sink for Recorder {
+        fn write_file(&mut self, path: &Path, _contents: &str) -> std::io::Result<()> {
+            let thread = format!("{:?}", std::thread::current().id());
+            self.threads.lock().expect("lock").insert(thread);
+            if self.fail_on.as_deref() == Some(path) {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.written.lock().expect("lock").push(path.to_path_buf());
+            Ok(())
+        }
+        fn remove_file(&mut self, _path: &Path) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn create_dir(&mut self, _path: &Path) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn sync_dir(&mut self, _dir: &Path) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn fork(&self) -> Option<Box<dyn Sink + Send>> {
+            Some(Box::new(self.clone()))
+        }
+    }
+
+    fn fleet(machines: usize) -> (BTreeMap<PathBuf, String>, Plan) {
+        let mut files = BTreeMap::new();
+        for i in 0..machines {
+            files.insert(
+                PathBuf::from(format!("machines/m{i:04}.nix")),
+                String::new(),
+            );
+        }
+        files.insert(PathBuf::from("instances/a.members.nix"), String::new());
+        files.insert(PathBuf::from("instances/a.nix"), String::new());
+        files.insert(PathBuf::from("default.nix"), String::new());
+        let plan = Plan {
+            changes: files.keys().map(|p| (p.clone(), Change::Create)).collect(),
+            unchanged: 0,
+        };
+        (files, plan)
+    }
+
+    fn recorder(fail_on: Option<PathBuf>) -> Recorder {
+        Recorder {
+            written: Arc::default(),
+            threads: Arc::default(),
+            fail_on,
+        }
+    }
+
+    #[test]
+    fn a_large_group_is_written_by_two_threads_in_order_of_groups() {
+        let out = Path::new("/out");
+        let (files, plan) = fleet(1000);
+        let mut sink = recorder(None);
+        apply(out, &files, &plan, &mut sink).expect("applied");
+        let written = sink.written.lock().expect("lock").clone();
+        assert_eq!(written.len(), 1003);
+        assert_eq!(sink.threads.lock().expect("lock").len(), 2);
+        let at = |p: &str| written.iter().position(|w| w == &out.join(p)).expect(p);
+        let stubs: Vec<usize> = (0..1000)
+            .map(|i| at(&format!("machines/m{i:04}.nix")))
+            .collect();
+        assert!(at("instances/a.members.nix") < at("instances/a.nix"));
+        assert!(stubs.iter().all(|&s| s > at("instances/a.nix")));
+        assert!(stubs.iter().all(|&s| s < at("default.nix")));
+    }
+
+    #[test]
+    fn a_failure_on_either_thread_stops_the_run_before_the_next_group() {
+        let out = Path::new("/out");
+        let (files, plan) = fleet(1000);
+        for failing in ["machines/m0010.nix", "machines/m0990.nix"] {
+            let mut sink = recorder(Some(out.join(failing)));
+            let e = apply(out, &files, &plan, &mut sink).expect_err("a write fails");
+            assert!(e.message.contains(failing), "{}", e.message);
+            let written = sink.written.lock().expect("lock").clone();
+            assert!(!written.contains(&out.join("default.nix")), "{failing}");
+            assert!(!written.contains(&out.join(failing)));
+            assert!(written.contains(&out.join("instances/a.nix")));
+        }
+    }
 }
