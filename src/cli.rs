@@ -115,15 +115,6 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    // The pipeline runs on a thread of its own (below). glibc gives a new thread its own malloc
-    // arena, which grows one page at a time with an mprotect each (22 000 calls in a no-op run at
-    // 5000 machines, half of its system time); with a single arena the heap grows with brk, in
-    // large steps.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: called before any other thread exists; mallopt only sets a malloc parameter.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
     // Deeply nested inventories recurse; give the pipeline a generous stack.
     let handle = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
