@@ -342,8 +342,40 @@ fn resolve_flake(
     Some((flake, graph))
 }
 
+/// The output directory as read by a second thread, and where.
+type Prefetch<'scope> = (
+    PathBuf,
+    std::thread::ScopedJoinHandle<'scope, Result<crate::write::Existing, Diagnostic>>,
+);
+
 fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
     crate::timing::start();
+    // The output directory does not depend on the inventory: a second thread lists and reads it
+    // while this one reads and resolves the flake, and the emitted files are compared with what
+    // it found. (For writing, `plan_locked` reads the directory again under the lock.)
+    let early_out = cli
+        .flake
+        .canonicalize()
+        .ok()
+        .map(|root| {
+            let out = out_dir(cli, &root);
+            (root, out)
+        })
+        .filter(|(root, out)| crate::write::check_out_dir(root, out).is_ok())
+        .map(|(_, out)| out);
+    std::thread::scope(|scope| {
+        let prefetch = early_out.map(|out| {
+            let handle = scope.spawn({
+                let out = out.clone();
+                move || crate::write::read_existing(&out, false)
+            });
+            (out, handle)
+        });
+        generate_with(cli, check, prefetch)
+    })
+}
+
+fn generate_with(cli: &Cli, check: Option<bool>, prefetch: Option<Prefetch>) -> Outcome {
     let mut outcome = Outcome::new(SourceMap::default());
     let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
         return outcome;
@@ -362,7 +394,17 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
     };
     let files = crate::emit::emit(&graph, &sources, &layout);
     crate::timing::mark("emit");
-    let plan = match crate::write::plan(&out, &files) {
+    let existing = match prefetch {
+        Some((early, handle)) if early == out => match handle.join() {
+            Ok(existing) => existing,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        _ => crate::write::read_existing(&out, true),
+    };
+    let plan = existing
+        .map_err(|d| vec![d])
+        .and_then(|existing| crate::write::plan_against(&out, &files, existing));
+    let plan = match plan {
         Ok(plan) if check.is_none() => crate::lock::plan_locked(&out, &files, plan),
         result => result.map(|plan| (plan, None)),
     };

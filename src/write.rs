@@ -152,34 +152,100 @@ fn is_ours(text: &str) -> bool {
     text.starts_with(HEADER_PREFIX)
 }
 
-/// Compares the emitted files with the directory. Fails on foreign files in the way.
+/// What the output directory holds: every entry below it (sorted), with the contents of each
+/// regular file (temporary files of killed runs excepted: they are removed unread).
+pub struct Existing {
+    entries: Vec<(PathBuf, EntryKind, Option<Content>)>,
+}
+
+enum Content {
+    Bytes(Vec<u8>),
+    /// Removed since the directory was listed.
+    Gone,
+    Failed(std::io::Error),
+}
+
+/// Lists and reads the output directory. Reading thousands of small files is mostly system-call
+/// time: with `threads`, a large directory is read by two threads. A file larger than any
+/// generated file is not read whole: its first bytes show it is not ours.
+pub fn read_existing(out_dir: &Path, threads: bool) -> Result<Existing, Diagnostic> {
+    let listed = existing_files(out_dir)?;
+    let wanted = |(path, kind): &(PathBuf, EntryKind)| *kind == EntryKind::File && !is_temp(path);
+    let read_some = |part: &[(PathBuf, EntryKind)]| {
+        let mut buf = Vec::new();
+        part.iter()
+            .map(|entry| {
+                if !wanted(entry) {
+                    return None;
+                }
+                Some(match read_small(&out_dir.join(&entry.0), &mut buf) {
+                    Ok(()) => Content::Bytes(buf.as_slice().to_vec()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Content::Gone,
+                    Err(e) => Content::Failed(e),
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let contents = if threads && listed.len() >= PARALLEL_FROM {
+        let (first, second) = listed.split_at(listed.len() / 2);
+        std::thread::scope(|scope| {
+            let helper = scope.spawn(|| read_some(second));
+            let mut contents = read_some(first);
+            match helper.join() {
+                Ok(rest) => contents.extend(rest),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            contents
+        })
+    } else {
+        read_some(&listed)
+    };
+    let entries = listed
+        .into_iter()
+        .zip(contents)
+        .map(|((path, kind), content)| (path, kind, content))
+        .collect();
+    Ok(Existing { entries })
+}
+
+/// Below this many files, a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 256;
+
+/// Compares the emitted files with the directory, read now. Fails on foreign files in the way.
+pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, Vec<Diagnostic>> {
+    let existing = read_existing(out_dir, true).map_err(|d| vec![d])?;
+    plan_against(out_dir, files, existing)
+}
+
+/// Compares the emitted files with what [`read_existing`] found. Fails on foreign files in the
+/// way.
 ///
 /// Both sides are sorted by path and walked together, instead of searching maps of paths for
-/// every file (each search compares paths component by component). Each existing file is read
-/// into one reused buffer and compared there, so an unchanged file costs no allocation.
-pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, Vec<Diagnostic>> {
+/// every file (each search compares paths component by component).
+pub fn plan_against(
+    out_dir: &Path,
+    files: &BTreeMap<PathBuf, String>,
+    existing: Existing,
+) -> Result<Plan, Vec<Diagnostic>> {
     let mut plan = Plan::default();
     let mut problems = Vec::new();
     let mut in_the_way = Vec::new();
     let mut foreign = Vec::new();
     let mut changes = Vec::new();
-    let existing = existing_files(out_dir).map_err(|d| vec![d])?;
-    // Regular files to read and compare, with what would be written in their place.
-    let mut to_read: Vec<(PathBuf, Option<&String>)> = Vec::with_capacity(existing.len());
     let mut new = files.iter().peekable();
-    for (path, kind) in existing {
+    for (path, kind, content) in existing.entries {
         while let Some((p, _)) = new.next_if(|(p, _)| **p < path) {
             changes.push((p.clone(), Change::Create));
         }
         let emitted = new.next_if(|(p, _)| **p == path).map(|(_, text)| text);
         let full = out_dir.join(&path);
-        match kind {
-            EntryKind::Dir => {
+        match (kind, content) {
+            (EntryKind::Dir, _) => {
                 if emitted.is_some() {
                     in_the_way.push(full);
                 }
             }
-            EntryKind::Link => {
+            (EntryKind::Link, _) => {
                 problems.push(
                     io(format!(
                         "`{}` is a symbolic link in the output directory",
@@ -188,7 +254,7 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
                     .with_hint("inventory-gen never follows or replaces links; remove it"),
                 );
             }
-            EntryKind::Special => {
+            (EntryKind::Special, _) => {
                 problems.push(
                     Diagnostic::new(
                         Kind::ForeignFile,
@@ -200,30 +266,32 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
                     .with_hint("inventory-gen never opens special files; move it out of the output directory"),
                 );
             }
-            EntryKind::File if is_temp(&path) => {
+            // A temporary file of a killed run: removed unread.
+            (EntryKind::File, None) => {
                 changes.push((path, Change::Remove { old: String::new() }));
             }
-            EntryKind::File => to_read.push((path, emitted)),
-        }
-    }
-    for ((path, emitted), found) in to_read.iter().zip(compare_all(out_dir, &to_read)) {
-        let full = out_dir.join(path);
-        match found {
-            Found::Same => plan.unchanged += 1,
             // Removed since the listing (by a concurrent run): it is not there.
-            Found::Gone => {
+            (EntryKind::File, Some(Content::Gone)) => {
                 if emitted.is_some() {
-                    changes.push((path.clone(), Change::Create));
+                    changes.push((path, Change::Create));
                 }
             }
-            Found::Failed(e) => problems.push(io(format!("cannot read `{}`: {e}", full.display()))),
-            Found::Differs(bytes) => match (String::from_utf8(bytes).ok(), emitted) {
-                (Some(old), emitted) if is_ours(&old) => match emitted {
-                    Some(_) => changes.push((path.clone(), Change::Update { old })),
-                    None => changes.push((path.clone(), Change::Remove { old })),
-                },
-                (_, emitted) => foreign.push((full, emitted.is_some())),
-            },
+            (EntryKind::File, Some(Content::Failed(e))) => {
+                problems.push(io(format!("cannot read `{}`: {e}", full.display())));
+            }
+            (EntryKind::File, Some(Content::Bytes(bytes))) => {
+                if emitted.is_some_and(|new| bytes == new.as_bytes()) {
+                    plan.unchanged += 1;
+                    continue;
+                }
+                match (String::from_utf8(bytes).ok(), emitted) {
+                    (Some(old), emitted) if is_ours(&old) => match emitted {
+                        Some(_) => changes.push((path, Change::Update { old })),
+                        None => changes.push((path, Change::Remove { old })),
+                    },
+                    (_, emitted) => foreign.push((full, emitted.is_some())),
+                }
+            }
         }
     }
     for (p, _) in new {
@@ -261,60 +329,11 @@ pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, V
     Ok(plan)
 }
 
-/// What an existing file holds, against what would be written in its place.
-enum Found {
-    Same,
-    /// Its contents, which differ (or nothing would be written in its place).
-    Differs(Vec<u8>),
-    /// Removed since the directory was listed.
-    Gone,
-    Failed(std::io::Error),
-}
-
-/// Reads and compares every file of `to_read`, in order. Reading thousands of small files is
-/// mostly system-call time, so a large directory is read by two threads, each with its own
-/// reused buffer: an unchanged file costs no allocation.
-fn compare_all(out_dir: &Path, to_read: &[(PathBuf, Option<&String>)]) -> Vec<Found> {
-    let compare_some = |part: &[(PathBuf, Option<&String>)]| {
-        let mut buf = Vec::new();
-        part.iter()
-            .map(|(path, emitted)| {
-                let expected = emitted.map_or(0, |t| t.len());
-                match read_small(&out_dir.join(path), &mut buf, expected) {
-                    Ok(()) if emitted.is_some_and(|new| buf == new.as_bytes()) => Found::Same,
-                    Ok(()) => Found::Differs(std::mem::take(&mut buf)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Gone,
-                    Err(e) => Found::Failed(e),
-                }
-            })
-            .collect::<Vec<_>>()
-    };
-    if to_read.len() < PARALLEL_FROM {
-        return compare_some(to_read);
-    }
-    let (first, second) = to_read.split_at(to_read.len() / 2);
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(|| compare_some(second));
-        let mut found = compare_some(first);
-        match helper.join() {
-            Ok(rest) => found.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        found
-    })
-}
-
-/// Below this many files, a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 256;
-
-/// Reads a file of the output directory into `buf`, which is reused from file to file
-/// (`expected`: the likely size). One larger than any generated file is not read whole: its
-/// first bytes show it is not ours. Reading through `Take` also spares the size queries of
-/// `File::read_to_end`.
-fn read_small(path: &Path, buf: &mut Vec<u8>, expected: usize) -> std::io::Result<()> {
+/// Reads a file of the output directory into `buf`, which is reused from file to file. Reading
+/// through `Take` also spares the size queries of `File::read_to_end`.
+fn read_small(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read as _;
     buf.clear();
-    buf.reserve(expected + 1);
     std::fs::File::open(path)?
         .take(crate::read::eval::MAX_FILE_BYTES)
         .read_to_end(buf)?;
