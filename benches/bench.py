@@ -11,7 +11,8 @@ machines; role-level settings on both roles, machine-level settings on some memb
 `run` times, for each size and interleaved so that noise hits all of them alike, the floor
 `nix-instantiate --parse clan.nix`, a cold `inventory-gen generate` (empty output directory), a
 no-op regeneration (which must change no file: mtimes, inodes and the tool's report are checked)
-and `inventory-gen check`; the previous output is moved aside (not deleted) before each cold
+and `inventory-gen check`, and the cost of creating the same files from the runner itself (a
+second floor, for cold runs); the previous output is moved aside (not deleted) before each cold
 run, see below. It prints medians of wall time and peak RSS (from wait4) as Markdown, the
 20000 × 5 figures against a projection linear in N × M from 5000 × 50 and against their floor,
 and the median stage durations (INVENTORY_GEN_TIMINGS) of cold and no-op runs made apart.
@@ -196,6 +197,34 @@ def snapshot(directory):
     return result
 
 
+def load_files(directory):
+    """relative path → bytes of every file below directory."""
+    result = {}
+    for root, _, files in os.walk(directory):
+        for f in files:
+            path = os.path.join(root, f)
+            with open(path, "rb") as handle:
+                result[os.path.relpath(path, directory)] = handle.read()
+    return result
+
+
+def write_files(files, directory):
+    """The file-creation floor: writes the given files into a new directory, each with one
+    create, write and close and nothing else (no temporary name, no rename, no sync), in
+    this process, so no process start is counted. Returns wall seconds."""
+    start = time.perf_counter()
+    made = set()
+    for relative, data in sorted(files.items()):
+        parent = os.path.dirname(os.path.join(directory, relative))
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        fd = os.open(os.path.join(directory, relative), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+    return time.perf_counter() - start
+
+
 def fail(message):
     print(f"bench: {message}", file=sys.stderr)
     sys.exit(1)
@@ -228,8 +257,9 @@ def run(args):
             floor_cmd = ["nix-instantiate", "--parse", str(flake / "clan.nix")]
             gen_cmd = [str(binary), "--flake", str(flake), "generate"]
             check_cmd = [str(binary), "--flake", str(flake), "check"]
-            samples = {k: [] for k in ("floor", "cold", "noop", "check")}
+            samples = {k: [] for k in ("floor", "cold", "noop", "check", "files")}
             files = 0
+            contents = None
             for r in range(args.runs + 1):  # run 0 warms the page cache and is dropped
                 row = {}
                 row["floor"] = timed(floor_cmd)
@@ -243,6 +273,10 @@ def run(args):
                     text = report.read().decode()
                 after = snapshot(out)
                 row["check"] = timed(check_cmd)
+                if contents is None:
+                    contents = load_files(out)
+                copy = trash / f"{n}x{m}-{r}-files"
+                row["files"] = (write_files(contents, copy), 0.0, 0, "")
                 for k, (_, _, code, err) in row.items():
                     if code != 0:
                         fail(f"{k} at {n}x{m} exited {code}: {err}")
@@ -293,6 +327,14 @@ def print_table(rows, runs):
         print(f"| {n} × {m} | {files} | {f[0] * 1000:.0f} ms, {f[1]:.0f} MiB | {c[0] * 1000:.0f} ms, {c[1]:.0f} MiB"
               f" | {o[0] * 1000:.0f} ms, {o[1]:.0f} MiB | {k[0] * 1000:.0f} ms, {k[1]:.0f} MiB"
               f" | {c[0] / f[0]:.2f} | {o[0] / f[0]:.2f} |")
+    print("\nCold runs against the cost of creating their files: `files` is the same files written into a")
+    print("new directory by the runner itself (one create, write and close each; no temporary name, no")
+    print("process start), interleaved with the runs above.\n")
+    print("| N × M | files | file floor | parse + file floor | cold `generate` | cold / (parse + file floor) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for n, m, files, med, _ in rows:
+        f, c, w = med["floor"][0], med["cold"][0], med["files"][0]
+        print(f"| {n} × {m} | {files} | {w * 1000:.0f} ms | {(f + w) * 1000:.0f} ms | {c * 1000:.0f} ms | {c / (f + w):.2f} |")
     sizes = {(n, m): med for n, m, _, med, _ in rows}
     if (5000, 50) in sizes and (20000, 5) in sizes:
         base, big = sizes[(5000, 50)], sizes[(20000, 5)]
