@@ -14,7 +14,8 @@
 //! Writes happen in an order that keeps every reference between generated files resolvable if
 //! a run stops half-way: members files, instance (and legacy service) files, then machine stubs,
 //! then `runtime.nix`, then the index `default.nix`, and removals last, each before the files it
-//! names. Temporary files a killed run left behind are recognised by name and removed by the
+//! names. Within one of these groups files do not depend on each other, so a large group is
+//! written by two threads; a group starts only when the one before it is complete. Temporary files a killed run left behind are recognised by name and removed by the
 //! next run; special files (pipes, devices) are never opened.
 //!
 //! Durability: generated files are not synced one by one (that was one fsync per machine: 5000
