@@ -188,6 +188,20 @@ struct Lower {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// `machines.<machine>.<field>` as a diagnostic names it, formatted only when one is written.
+#[derive(Clone, Copy)]
+struct MachineField<'a> {
+    machine: &'a str,
+    field: &'a str,
+}
+
+impl std::fmt::Display for MachineField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let machine = crate::emit::nix::attr_name(self.machine);
+        write!(f, "`machines.{machine}.{}`", self.field)
+    }
+}
+
 /// Strips priority wrappers where the merge already decided (everything but settings).
 fn plain(d: &Data) -> &Data {
     match &d.kind {
@@ -197,7 +211,7 @@ fn plain(d: &Data) -> &Data {
 }
 
 impl Lower {
-    fn wrong(&mut self, d: &Data, place: &str, expected: &str) {
+    fn wrong(&mut self, d: &Data, place: impl std::fmt::Display + Copy, expected: &str) {
         self.diagnostics.push(
             Diagnostic::at(
                 Kind::WrongType,
@@ -208,7 +222,11 @@ impl Lower {
         );
     }
 
-    fn attrs<'d>(&mut self, d: &'d Data, place: &str) -> Option<&'d BTreeMap<String, Entry>> {
+    fn attrs<'d>(
+        &mut self,
+        d: &'d Data,
+        place: impl std::fmt::Display + Copy,
+    ) -> Option<&'d BTreeMap<String, Entry>> {
         let d = plain(d);
         match &d.kind {
             DataKind::Attrs(a) => Some(a),
@@ -219,7 +237,7 @@ impl Lower {
         }
     }
 
-    fn string(&mut self, d: &Data, place: &str) -> Option<String> {
+    fn string(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<String> {
         let d = plain(d);
         match &d.kind {
             DataKind::Str(s) => Some(s.clone()),
@@ -230,7 +248,11 @@ impl Lower {
         }
     }
 
-    fn opt_string(&mut self, d: Option<&Entry>, place: &str) -> Option<String> {
+    fn opt_string(
+        &mut self,
+        d: Option<&Entry>,
+        place: impl std::fmt::Display + Copy,
+    ) -> Option<String> {
         let d = plain(&d?.value);
         match &d.kind {
             DataKind::Null => None,
@@ -238,7 +260,7 @@ impl Lower {
         }
     }
 
-    fn strings(&mut self, d: &Data, place: &str) -> Vec<Spanned<String>> {
+    fn strings(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Vec<Spanned<String>> {
         let d = plain(d);
         let DataKind::List(items) = &d.kind else {
             self.wrong(d, place, "a list of strings");
@@ -247,7 +269,7 @@ impl Lower {
         items
             .iter()
             .filter_map(|item| {
-                self.string(item, &format!("each entry of {place}"))
+                self.string(item, format_args!("each entry of {place}"))
                     .map(|value| Spanned {
                         value,
                         span: item.span,
@@ -256,7 +278,7 @@ impl Lower {
             .collect()
     }
 
-    fn settings(&mut self, d: &Data, place: &str) -> Option<Data> {
+    fn settings(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<Data> {
         match &plain(d).kind {
             DataKind::Attrs(_) => Some(d.clone()),
             _ => {
@@ -302,9 +324,18 @@ impl Lower {
         what: &str,
         names: impl IntoIterator<Item = (&'a String, Span)>,
     ) {
-        let mut seen: BTreeMap<String, (&String, Span)> = BTreeMap::new();
+        let mut seen: std::collections::HashMap<std::borrow::Cow<str>, (&String, Span)> =
+            std::collections::HashMap::new();
         for (name, span) in names {
-            let folded = name.to_lowercase();
+            // Most names are lower case already: no copy for them.
+            let folded: std::borrow::Cow<str> = if name
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+            {
+                name.as_str().into()
+            } else {
+                name.to_lowercase().into()
+            };
             if let Some((first, first_span)) = seen.get(&folded) {
                 self.diagnostics.push(
                     Diagnostic::at(
@@ -335,8 +366,11 @@ impl Lower {
     }
 
     fn machine(&mut self, name: &str, entry: &Entry) -> Machine {
-        let place =
-            |field: &str| format!("`machines.{}.{field}`", crate::emit::nix::attr_name(name));
+        // Written out only for a diagnostic: most machines never need it.
+        let place = |field| MachineField {
+            machine: name,
+            field,
+        };
         let mut machine = Machine {
             name: name.to_string(),
             span: entry.key_span,
@@ -349,7 +383,7 @@ impl Lower {
                 forward_agent: None,
             },
         };
-        let Some(a) = self.attrs(&entry.value, &place("")) else {
+        let Some(a) = self.attrs(&entry.value, place("")) else {
             return machine;
         };
         if let Some(c) = a.get("machineClass") {
@@ -367,28 +401,28 @@ impl Lower {
             }
         }
         if let Some(t) = a.get("tags") {
-            machine.tags = self.strings(&t.value, &place("tags"));
+            machine.tags = self.strings(&t.value, place("tags"));
         }
-        machine.description = self.opt_string(a.get("description"), &place("description"));
-        self.opt_string(a.get("name"), &place("name"));
-        self.opt_string(a.get("icon"), &place("icon"));
+        machine.description = self.opt_string(a.get("description"), place("description"));
+        self.opt_string(a.get("name"), place("name"));
+        self.opt_string(a.get("icon"), place("icon"));
         if let Some(i) = a.get("installedAt")
             && !matches!(plain(&i.value).kind, DataKind::Int(_) | DataKind::Null)
         {
-            self.wrong(&i.value, &place("installedAt"), "an integer (unix seconds)");
+            self.wrong(&i.value, place("installedAt"), "an integer (unix seconds)");
         }
         if let Some(deploy) = a.get("deploy")
-            && let Some(d) = self.attrs(&deploy.value, &place("deploy"))
+            && let Some(d) = self.attrs(&deploy.value, place("deploy"))
         {
             machine.deploy.target_host =
-                self.opt_string(d.get("targetHost"), &place("deploy.targetHost"));
+                self.opt_string(d.get("targetHost"), place("deploy.targetHost"));
             machine.deploy.build_host =
-                self.opt_string(d.get("buildHost"), &place("deploy.buildHost"));
+                self.opt_string(d.get("buildHost"), place("deploy.buildHost"));
             if let Some(f) = d.get("forwardAgent") {
                 match plain(&f.value).kind {
                     DataKind::Bool(b) => machine.deploy.forward_agent = Some(b),
                     DataKind::Null => {}
-                    _ => self.wrong(&f.value, &place("deploy.forwardAgent"), "a boolean"),
+                    _ => self.wrong(&f.value, place("deploy.forwardAgent"), "a boolean"),
                 }
             }
         }
@@ -505,7 +539,7 @@ impl Lower {
     }
 
     /// `{ settings = …; }` of a member or tag.
-    fn member_settings(&mut self, d: &Data, place: &str) -> Option<Data> {
+    fn member_settings(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<Data> {
         let a = self.attrs(d, &format!("{place}`"))?;
         let s = a.get("settings")?;
         self.settings(&s.value, &format!("{place}.settings`"))
@@ -513,7 +547,11 @@ impl Lower {
 
     /// `extraModules` of the legacy API: paths, modules written inline (closed expressions or
     /// data), or strings naming a file relative to the flake (`directory`).
-    fn legacy_extra_modules(&mut self, d: &Data, place: &str) -> Vec<Data> {
+    fn legacy_extra_modules(
+        &mut self,
+        d: &Data,
+        place: impl std::fmt::Display + Copy,
+    ) -> Vec<Data> {
         let list = plain(d);
         let DataKind::List(items) = &list.kind else {
             self.wrong(list, place, "a list");
@@ -545,7 +583,7 @@ impl Lower {
     /// `config` of the legacy API: an attribute set (`attrsOf anything`). A wrapper around the
     /// whole layer was resolved by the merge (as clan-core's option merge did); wrappers inside
     /// it are kept for the `clan.<module>` option's merge. An empty layer is `None`.
-    fn legacy_config(&mut self, d: &Data, place: &str) -> Option<Data> {
+    fn legacy_config(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<Data> {
         let d = plain(d);
         match &d.kind {
             DataKind::Attrs(a) if a.is_empty() => None,
