@@ -145,6 +145,21 @@ const SNAPSHOTS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "tests/cases/legacy-two-instances",
+        &["graph", "--format", "json"],
+        "tests/cases/legacy-two-instances/inspect/graph.json",
+    ),
+    (
+        "tests/cases/legacy-two-instances",
+        &["graph", "--format", "dot"],
+        "tests/cases/legacy-two-instances/inspect/graph.dot",
+    ),
+    (
+        "tests/cases/legacy-two-instances",
+        &["graph", "--format", "mermaid", "--machine", "backup_server"],
+        "tests/cases/legacy-two-instances/inspect/graph-machine-backup_server.mmd",
+    ),
+    (
+        "tests/cases/legacy-two-instances",
         &["show", "backup_server"],
         "tests/cases/legacy-two-instances/inspect/show-backup_server.txt",
     ),
@@ -393,6 +408,37 @@ fn show_and_graph_agree() {
             let key = |v: &Value| format!("{}/{}", v["instance"], v["role"]);
             from_graph.sort_by_key(key);
             assert_eq!(from_show, from_graph, "{}: {m}", flake.display());
+            // Legacy services: the same (module, instance, role) for the machine in both.
+            let legacy_show: Vec<Value> = detail["legacyServices"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .map(|l| {
+                            serde_json::json!({
+                                "machine": m,
+                                "module": l["module"],
+                                "instance": l["instance"],
+                                "role": l["role"],
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let legacy_graph: Vec<Value> = graph["legacyEdges"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .filter(|e| e["machine"] == m.as_str())
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert_eq!(
+                legacy_show,
+                legacy_graph,
+                "{}: {m} (legacy)",
+                flake.display()
+            );
             // The machine node is the same in both.
             for field in ["class", "location", "description", "tags"] {
                 assert_eq!(

@@ -7,6 +7,10 @@
 //! (all its roles) and the machines in it; `--machine` keeps one machine and the roles it
 //! holds; both together intersect. Names are escaped for each syntax, so any role or tag name
 //! gives valid DOT and Mermaid; an unknown `--instance` or `--machine` is a `usage` diagnostic.
+//! Legacy `services.<module>.<instance>` are drawn the same way, apart (dashed clusters, edges
+//! labelled `legacy`; JSON `legacyServices` and `legacyEdges`, absent in flakes without them);
+//! `--machine` applies to them, and `--instance`, which names an `instances` entry, leaves them
+//! out.
 
 use super::{
     Context, MachineJson, MembershipJson, ModuleJson, ServiceJson, VERSION, machine_json,
@@ -14,7 +18,7 @@ use super::{
 };
 use crate::diagnostics::{Diagnostic, Kind, suggest};
 use crate::read::data::DataKind;
-use crate::resolve::{InstanceGraph, MachineGraph, RoleGraph};
+use crate::resolve::{InstanceGraph, LegacyGraph, MachineGraph, RoleGraph};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,6 +37,27 @@ pub struct GraphJson {
     pub instances: BTreeMap<String, InstanceJson>,
     /// One per membership, sorted by instance, role, machine.
     pub edges: Vec<MembershipJson>,
+    /// Legacy `services.<module>.<instance>` (superseded; see `migrate`), by module and instance.
+    #[serde(rename = "legacyServices", skip_serializing_if = "BTreeMap::is_empty")]
+    pub legacy_services: BTreeMap<String, BTreeMap<String, LegacyInstanceJson>>,
+    /// One per legacy membership, sorted by module, instance, role, machine.
+    #[serde(rename = "legacyEdges", skip_serializing_if = "Vec::is_empty")]
+    pub legacy_edges: Vec<LegacyEdgeJson>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct LegacyInstanceJson {
+    pub location: String,
+    /// Each role's `roles/<role>.nix`, relative to the flake.
+    pub roles: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct LegacyEdgeJson {
+    pub machine: String,
+    pub module: String,
+    pub instance: String,
+    pub role: String,
 }
 
 #[derive(Serialize, Debug)]
@@ -63,6 +88,10 @@ struct View<'g> {
     instances: Vec<SelectedInstance<'g>>,
     /// (machine, instance, role).
     edges: Vec<(&'g str, &'g str, &'g str)>,
+    /// Legacy instances with the roles selected from them.
+    legacy: Vec<(&'g LegacyGraph, Vec<&'g str>)>,
+    /// (machine, legacy instance, role), by module, instance, role, machine.
+    legacy_edges: Vec<(&'g str, &'g LegacyGraph, &'g str)>,
 }
 
 fn unknown(what: &str, name: &str, names: Vec<&str>) -> Diagnostic {
@@ -137,10 +166,38 @@ fn select<'g>(ctx: &Context<'g>, filter: &Filter) -> Result<View<'g>, Diagnostic
             (name.as_str(), instance, roles)
         })
         .collect();
+    // Legacy instances: every role of the module (as generated), or with `--machine` the roles
+    // it holds; none with `--instance`.
+    let mut legacy = Vec::new();
+    let mut legacy_edges = Vec::new();
+    if filter.instance.is_none() {
+        for instance in graph.services.values() {
+            let mut roles = Vec::new();
+            for (rname, role) in &instance.roles {
+                let mut members: Vec<&str> = role
+                    .machines
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|m| keep_machine(m) && graph.machines.contains_key(*m))
+                    .collect();
+                members.sort_unstable();
+                members.dedup();
+                if filter.machine.is_none() || !members.is_empty() {
+                    roles.push(rname.as_str());
+                }
+                legacy_edges.extend(members.into_iter().map(|m| (m, instance, rname.as_str())));
+            }
+            if !roles.is_empty() || filter.machine.is_none() {
+                legacy.push((instance, roles));
+            }
+        }
+    }
     Ok(View {
         machines,
         instances,
         edges,
+        legacy,
+        legacy_edges,
     })
 }
 
@@ -197,11 +254,41 @@ fn to_json(ctx: &Context, view: &View) -> GraphJson {
             ))
         })
         .collect();
+    let mut legacy_services: BTreeMap<String, BTreeMap<String, LegacyInstanceJson>> =
+        BTreeMap::new();
+    for (instance, roles) in &view.legacy {
+        let roles = roles
+            .iter()
+            .filter_map(|r| Some((r.to_string(), ctx.path(&instance.roles.get(*r)?.file))))
+            .collect();
+        legacy_services
+            .entry(instance.module.clone())
+            .or_default()
+            .insert(
+                instance.instance.clone(),
+                LegacyInstanceJson {
+                    location: ctx.location(instance.span),
+                    roles,
+                },
+            );
+    }
+    let legacy_edges = view
+        .legacy_edges
+        .iter()
+        .map(|(machine, instance, role)| LegacyEdgeJson {
+            machine: machine.to_string(),
+            module: instance.module.clone(),
+            instance: instance.instance.clone(),
+            role: role.to_string(),
+        })
+        .collect();
     GraphJson {
         version: VERSION,
         machines,
         instances,
         edges,
+        legacy_services,
+        legacy_edges,
     }
 }
 
@@ -316,6 +403,41 @@ pub fn dot(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
         }
         out.push_str("  }\n");
     }
+    for (instance, roles) in &view.legacy {
+        let id = format!("{}:{}", instance.module, instance.instance);
+        out.push_str(&format!(
+            "  subgraph {} {{\n    label={};\n    style=\"rounded,dashed\";\n    color=\"#888888\";\n",
+            dot_string(&format!("cluster_legacy:{id}")),
+            dot_lines(&[
+                &format!("services.{}.{}", instance.module, instance.instance),
+                "(legacy)"
+            ]),
+        ));
+        if roles.is_empty() {
+            out.push_str(&format!(
+                "    {} [label=\"no roles\", shape=plaintext];\n",
+                dot_string(&format!("legacy:{id}"))
+            ));
+        }
+        for rname in roles {
+            out.push_str(&format!(
+                "    {} [label={}, shape=ellipse, style=dashed];\n",
+                dot_string(&format!("legacy:{id}:{rname}")),
+                dot_string(rname),
+            ));
+        }
+        out.push_str("  }\n");
+    }
+    for (machine, instance, rname) in &view.legacy_edges {
+        out.push_str(&format!(
+            "  {} -> {} [label=\"legacy\", style=dashed];\n",
+            dot_string(&format!("machine:{machine}")),
+            dot_string(&format!(
+                "legacy:{}:{}:{rname}",
+                instance.module, instance.instance
+            )),
+        ));
+    }
     for (machine, iname, rname) in &view.edges {
         let (parts, tags_only) = edge_label(ctx, machine, iname, rname);
         let style = if tags_only { ", style=dashed" } else { "" };
@@ -378,6 +500,27 @@ pub fn mermaid(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
             role_ids.insert((*iname, *rname), rid);
         }
         out.push_str("  end\n");
+    }
+    let mut legacy_ids = BTreeMap::new();
+    for (n, (instance, roles)) in view.legacy.iter().enumerate() {
+        let id = format!("l{}", n + 1);
+        out.push_str(&format!(
+            "  subgraph {id}[\"services.{}.{} (legacy)\"]\n",
+            mermaid_text(&instance.module),
+            mermaid_text(&instance.instance)
+        ));
+        for (k, rname) in roles.iter().enumerate() {
+            let rid = format!("{id}r{}", k + 1);
+            out.push_str(&format!("    {rid}[\"{}\"]\n", mermaid_text(rname)));
+            legacy_ids.insert((&instance.module, &instance.instance, *rname), rid);
+        }
+        out.push_str("  end\n");
+    }
+    for (machine, instance, rname) in &view.legacy_edges {
+        let key = (&instance.module, &instance.instance, *rname);
+        if let (Some(from), Some(to)) = (machine_ids.get(machine), legacy_ids.get(&key)) {
+            out.push_str(&format!("  {from} -.->|\"legacy\"| {to}\n"));
+        }
     }
     for (machine, iname, rname) in &view.edges {
         let (Some(from), Some(to)) = (machine_ids.get(machine), role_ids.get(&(*iname, *rname)))
