@@ -10,6 +10,7 @@
 use crate::diagnostics::{Diagnostic, Kind, Span};
 use crate::read::data::{Data, DataKind, Entry};
 use std::collections::BTreeMap;
+use std::fmt::Display;
 
 /// A string with the place it was written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -195,7 +196,7 @@ struct MachineField<'a> {
     field: &'a str,
 }
 
-impl std::fmt::Display for MachineField<'_> {
+impl Display for MachineField<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let machine = crate::emit::nix::attr_name(self.machine);
         write!(f, "`machines.{machine}.{}`", self.field)
@@ -211,7 +212,7 @@ fn plain(d: &Data) -> &Data {
 }
 
 impl Lower {
-    fn wrong(&mut self, d: &Data, place: impl std::fmt::Display + Copy, expected: &str) {
+    fn wrong(&mut self, d: &Data, place: impl Display + Copy, expected: &str) {
         self.diagnostics.push(
             Diagnostic::at(
                 Kind::WrongType,
@@ -225,7 +226,7 @@ impl Lower {
     fn attrs<'d>(
         &mut self,
         d: &'d Data,
-        place: impl std::fmt::Display + Copy,
+        place: impl Display + Copy,
     ) -> Option<&'d BTreeMap<String, Entry>> {
         let d = plain(d);
         match &d.kind {
@@ -237,7 +238,7 @@ impl Lower {
         }
     }
 
-    fn string(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<String> {
+    fn string(&mut self, d: &Data, place: impl Display + Copy) -> Option<String> {
         let d = plain(d);
         match &d.kind {
             DataKind::Str(s) => Some(s.clone()),
@@ -248,11 +249,7 @@ impl Lower {
         }
     }
 
-    fn opt_string(
-        &mut self,
-        d: Option<&Entry>,
-        place: impl std::fmt::Display + Copy,
-    ) -> Option<String> {
+    fn opt_string(&mut self, d: Option<&Entry>, place: impl Display + Copy) -> Option<String> {
         let d = plain(&d?.value);
         match &d.kind {
             DataKind::Null => None,
@@ -260,7 +257,7 @@ impl Lower {
         }
     }
 
-    fn strings(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Vec<Spanned<String>> {
+    fn strings(&mut self, d: &Data, place: impl Display + Copy) -> Vec<Spanned<String>> {
         let d = plain(d);
         let DataKind::List(items) = &d.kind else {
             self.wrong(d, place, "a list of strings");
@@ -278,7 +275,7 @@ impl Lower {
             .collect()
     }
 
-    fn settings(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<Data> {
+    fn settings(&mut self, d: &Data, place: impl Display + Copy) -> Option<Data> {
         match &plain(d).kind {
             DataKind::Attrs(_) => Some(d.clone()),
             _ => {
@@ -539,7 +536,7 @@ impl Lower {
     }
 
     /// `{ settings = …; }` of a member or tag.
-    fn member_settings(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<Data> {
+    fn member_settings(&mut self, d: &Data, place: impl Display + Copy) -> Option<Data> {
         let a = self.attrs(d, &format!("{place}`"))?;
         let s = a.get("settings")?;
         self.settings(&s.value, &format!("{place}.settings`"))
@@ -547,11 +544,7 @@ impl Lower {
 
     /// `extraModules` of the legacy API: paths, modules written inline (closed expressions or
     /// data), or strings naming a file relative to the flake (`directory`).
-    fn legacy_extra_modules(
-        &mut self,
-        d: &Data,
-        place: impl std::fmt::Display + Copy,
-    ) -> Vec<Data> {
+    fn legacy_extra_modules(&mut self, d: &Data, place: impl Display + Copy) -> Vec<Data> {
         let list = plain(d);
         let DataKind::List(items) = &list.kind else {
             self.wrong(list, place, "a list");
@@ -583,7 +576,7 @@ impl Lower {
     /// `config` of the legacy API: an attribute set (`attrsOf anything`). A wrapper around the
     /// whole layer was resolved by the merge (as clan-core's option merge did); wrappers inside
     /// it are kept for the `clan.<module>` option's merge. An empty layer is `None`.
-    fn legacy_config(&mut self, d: &Data, place: impl std::fmt::Display + Copy) -> Option<Data> {
+    fn legacy_config(&mut self, d: &Data, place: impl Display + Copy) -> Option<Data> {
         let d = plain(d);
         match &d.kind {
             DataKind::Attrs(a) if a.is_empty() => None,

@@ -15,8 +15,9 @@
 //! a run stops half-way: members files, instance (and legacy service) files, then machine stubs,
 //! then `runtime.nix`, then the index `default.nix`, and removals last, each before the files it
 //! names. Within one of these groups files do not depend on each other, so a large group is
-//! written by two threads; a group starts only when the one before it is complete. Temporary files a killed run left behind are recognised by name and removed by the
-//! next run; special files (pipes, devices) are never opened.
+//! written by two threads; a group starts only when the one before it is complete. Temporary
+//! files a killed run left behind are recognised by name and removed by the next run; special
+//! files (pipes, devices) are never opened.
 //!
 //! Durability: generated files are not synced one by one (that was one fsync per machine: 5000
 //! fsyncs cost seconds); each directory written to is synced once at the end, so the renames and
@@ -187,17 +188,8 @@ pub fn read_existing(out_dir: &Path, threads: bool) -> Result<Existing, Diagnost
             })
             .collect::<Vec<_>>()
     };
-    let contents = if threads && listed.len() >= PARALLEL_FROM {
-        let (first, second) = listed.split_at(listed.len() / 2);
-        std::thread::scope(|scope| {
-            let helper = scope.spawn(|| read_some(second));
-            let mut contents = read_some(first);
-            match helper.join() {
-                Ok(rest) => contents.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            contents
-        })
+    let contents = if threads {
+        crate::parallel::map_halves(&listed, read_some)
     } else {
         read_some(&listed)
     };
@@ -208,9 +200,6 @@ pub fn read_existing(out_dir: &Path, threads: bool) -> Result<Existing, Diagnost
         .collect();
     Ok(Existing { entries })
 }
-
-/// Below this many files, a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 256;
 
 /// Compares the emitted files with the directory, read now. Fails on foreign files in the way.
 pub fn plan(out_dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Plan, Vec<Diagnostic>> {
@@ -572,7 +561,7 @@ fn write_group(
         }
         Ok(())
     };
-    let helper_sink = if group.len() >= PARALLEL_FROM {
+    let helper_sink = if group.len() >= crate::parallel::PARALLEL_FROM {
         sink.fork()
     } else {
         None
@@ -581,15 +570,11 @@ fn write_group(
         return write_some(group, sink);
     };
     let (first, second) = group.split_at(group.len() / 2);
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(|| write_some(second, helper_sink.as_mut()));
-        let mine = write_some(first, sink);
-        let theirs = match helper.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        mine.and(theirs)
-    })
+    let (mine, theirs) = crate::parallel::join(
+        || write_some(first, sink),
+        || write_some(second, helper_sink.as_mut()),
+    );
+    mine.and(theirs)
 }
 
 /// Replaces source files of the flake (for `migrate`), each atomically (a temporary file beside

@@ -24,9 +24,6 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Below this many machines, a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 256;
-
 /// The Nix runtime that applies clan.service modules; copied into every output directory.
 pub const RUNTIME: &str = include_str!("../../nix/runtime.nix");
 
@@ -76,20 +73,8 @@ pub fn emit(graph: &Graph, sources: &[String], layout: &Layout) -> BTreeMap<Path
             .collect::<Vec<_>>()
     };
     let machines: Vec<(&String, &MachineGraph)> = graph.machines.iter().collect();
-    if machines.len() < PARALLEL_FROM {
-        files.extend(stubs(&machines));
-    } else {
-        // Stubs are most of the output; two threads write half each (the work is independent).
-        let (first, second) = machines.split_at(machines.len() / 2);
-        std::thread::scope(|scope| {
-            let helper = scope.spawn(|| stubs(second));
-            files.extend(stubs(first));
-            match helper.join() {
-                Ok(rest) => files.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        });
-    }
+    // Stubs are most of the output, and independent of each other.
+    files.extend(crate::parallel::map_halves(&machines, stubs));
     let instances_dir = layout.out_dir.join("instances");
     for (name, instance) in &graph.instances {
         files.push((
