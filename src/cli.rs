@@ -404,19 +404,22 @@ fn generate_with(cli: &Cli, check: Option<bool>, prefetch: Option<Prefetch>) -> 
     let plan = existing
         .map_err(|d| vec![d])
         .and_then(|existing| crate::write::plan_against(&out, &files, existing));
+    crate::timing::mark("plan");
     let plan = match plan {
-        Ok(plan) if check.is_none() => crate::lock::plan_locked(&out, &files, plan),
-        result => result.map(|plan| (plan, None)),
+        Ok(plan) if check.is_none() => {
+            let written = write_out(&out, &files, plan);
+            crate::timing::mark("write");
+            written
+        }
+        result => result,
     };
-    // The lock (when one is needed) is held until this function returns, after the writes.
-    let (plan, _lock) = match plan {
-        Ok(planned) => planned,
+    let plan = match plan {
+        Ok(plan) => plan,
         Err(problems) => {
             outcome.diagnostics.extend(problems);
             return outcome;
         }
     };
-    crate::timing::mark("plan");
     let shown = out
         .strip_prefix(&flake.root)
         .map(Path::to_path_buf)
@@ -474,12 +477,6 @@ fn generate_with(cli: &Cli, check: Option<bool>, prefetch: Option<Prefetch>) -> 
             }
         }
         None => {
-            let applied = crate::write::apply(&out, &files, &plan, &mut crate::write::Disk);
-            crate::timing::mark("write");
-            if let Err(d) = applied {
-                outcome.diagnostics.push(d);
-                return outcome;
-            }
             if json {
                 outcome.stdout = json_report(&report, plan.unchanged, "generate");
             } else {
@@ -511,6 +508,41 @@ fn generate_with(cli: &Cli, check: Option<bool>, prefetch: Option<Prefetch>) -> 
         .leftovers
         .push(Box::new((flake, graph, files, plan)));
     outcome
+}
+
+/// Brings `out` in line with `files` and returns the plan that was carried out. A first
+/// generation is created whole beside the output directory and renamed into place; otherwise the
+/// plan is made again under the output directory's lock (another run may have written meanwhile)
+/// and applied.
+fn write_out(
+    out: &Path,
+    files: &std::collections::BTreeMap<PathBuf, String>,
+    plan: crate::write::Plan,
+) -> Result<crate::write::Plan, Vec<Diagnostic>> {
+    let first_generation = plan.unchanged == 0
+        && plan
+            .changes
+            .values()
+            .all(|c| *c == crate::write::Change::Create)
+        && std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    #[cfg(unix)]
+    if first_generation {
+        match crate::write::create_all(out, files, &mut crate::write::Disk) {
+            Ok(crate::write::Created::Done) => return Ok(plan),
+            Ok(crate::write::Created::OutDirExists) => {}
+            Err(d) => return Err(vec![d]),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = first_generation;
+    let (plan, _lock) = crate::lock::plan_locked(out, files, plan)?;
+    if !plan.changes.is_empty() {
+        #[cfg(unix)]
+        crate::write::remove_abandoned_staging(out);
+    }
+    crate::write::apply(out, files, &plan, &mut crate::write::Disk).map_err(|d| vec![d])?;
+    // The lock, when one was taken, is released here, after the writes.
+    Ok(plan)
 }
 
 fn json_report(report: &[(&str, PathBuf)], unchanged: usize, command: &str) -> String {

@@ -476,6 +476,119 @@ fn a_run_killed_at_arbitrary_moments_leaves_every_file_old_or_new() {
     eprintln!("{partial} of {KILLS} kills stopped a run half-way through its writes");
 }
 
+/// The names in `dir` that are staging directories of a first generation.
+fn staging_dirs(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(inventory_gen::write::STAGING_INFIX))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A flake at version `v` that was never generated.
+fn new_flake(dir: &Path, v: (usize, usize, &str)) {
+    write_files(dir, &[("flake.nix", &flake_text(v)), LEGACY_ROLE]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_first_generation_killed_at_arbitrary_moments_leaves_all_or_nothing() {
+    use std::time::Instant;
+    let temp = tempfile::tempdir().expect("tempdir");
+    let expected_dir = temp.path().join("expected");
+    generated_flake(&expected_dir, big(NEW));
+    let expected = snapshot(&expected_dir.join("generated/inventory"));
+
+    let probe = temp.path().join("probe");
+    new_flake(&probe, big(NEW));
+    let start = Instant::now();
+    bin().arg("--flake").arg(&probe).assert().success();
+    let full = start.elapsed();
+    eprintln!("a whole first generation takes {full:?}");
+
+    let (mut nothing, mut all) = (0, 0);
+    for i in 0..KILLS {
+        let dir = temp.path().join(format!("first-{i}"));
+        new_flake(&dir, big(NEW));
+        let out = dir.join("generated/inventory");
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("inventory-gen"))
+            .arg("--flake")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(full.mul_f64(f64::from(i) / f64::from(KILLS) + 0.1));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if out.exists() {
+            assert_eq!(
+                differences(&expected, &snapshot(&out)),
+                Vec::<String>::new(),
+                "kill {i}: the output directory appeared incomplete"
+            );
+            all += 1;
+        } else {
+            nothing += 1;
+        }
+        // The next run completes the work and removes what the killed one staged.
+        bin().arg("--flake").arg(&dir).assert().success();
+        assert_eq!(
+            differences(&expected, &snapshot(&out)),
+            Vec::<String>::new(),
+            "kill {i}: the next run did not complete the work"
+        );
+        assert_eq!(
+            staging_dirs(&dir.join("generated")),
+            Vec::<String>::new(),
+            "kill {i}"
+        );
+    }
+    eprintln!("of {KILLS} kills, {nothing} left no output directory and {all} a complete one");
+}
+
+#[test]
+fn concurrent_first_generations_agree_and_leave_no_staging_behind() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let expected_dir = temp.path().join("expected");
+    generated_flake(&expected_dir, NEW);
+    let expected = snapshot(&expected_dir.join("generated/inventory"));
+    for round in 0..4 {
+        let dir = temp.path().join(format!("round-{round}"));
+        new_flake(&dir, NEW);
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("inventory-gen"))
+                    .arg("--flake")
+                    .arg(&dir)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().expect("wait");
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let out = dir.join("generated/inventory");
+        assert_eq!(
+            differences(&expected, &snapshot(&out)),
+            Vec::<String>::new(),
+            "round {round}"
+        );
+        assert_eq!(staging_dirs(&dir.join("generated")), Vec::<String>::new());
+    }
+}
+
 /// Writes and removes like a case-insensitive file system: after writing `Jon.nix`, the name
 /// `jon.nix` is the same file, and removing either name removes both.
 struct CaseInsensitive;
