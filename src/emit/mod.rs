@@ -188,12 +188,22 @@ struct OwnEntries<'g> {
     cursors: HashMap<&'g str, Vec<(&'g str, MemberCursor<'g>)>>,
     /// The entries of the machine being written, in (instance, role) order.
     scratch: Vec<Option<&'g Membership>>,
+    /// The text of the stub being written. Each stub is then copied out at its exact size:
+    /// thousands of stubs, each grown by doubling, would hold two to four times their bytes.
+    text: String,
 }
 
 type MemberCursor<'g> =
     std::iter::Peekable<std::collections::btree_map::Range<'g, Arc<str>, Membership>>;
 
 impl<'g> OwnEntries<'g> {
+    /// The finished stub at its exact size; `text` keeps its buffer for the next one.
+    fn keep(&mut self, text: String) -> String {
+        let exact = text.as_str().to_owned();
+        self.text = text;
+        exact
+    }
+
     /// Cursors at the first member named `from` or after (at the start when `None`).
     fn new(graph: &'g Graph, from: Option<&str>) -> OwnEntries<'g> {
         use std::ops::Bound;
@@ -217,6 +227,7 @@ impl<'g> OwnEntries<'g> {
             graph,
             cursors,
             scratch: Vec::new(),
+            text: String::new(),
         }
     }
 
@@ -273,7 +284,8 @@ fn stub(
     header: &str,
     dir: &Path,
 ) -> String {
-    let mut out = String::with_capacity(256 + machine.instances.len() * 128);
+    let mut out = std::mem::take(&mut own.text);
+    out.clear();
     out.push_str(header);
     out.push_str("runtime:\nruntime.machine {\n");
     out.push_str("  name = ");
@@ -289,7 +301,7 @@ fn stub(
         out.push_str("  instances = { };\n");
         legacy_stub(&mut out, machine, legacy);
         out.push_str("}\n");
-        return out;
+        return own.keep(out);
     }
     let mut entries = std::mem::take(&mut own.scratch);
     entries.clear();
@@ -331,7 +343,7 @@ fn stub(
     legacy_stub(&mut out, machine, legacy);
     out.push_str("}\n");
     own.scratch = entries;
-    out
+    own.keep(out)
 }
 
 /// The stub's `deploy` (only the fields that are set) and `description` (when set); the index
