@@ -304,6 +304,15 @@ fn resolve_flake(
     cli: &Cli,
     outcome: &mut Outcome,
 ) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
+    resolve_flake_then(cli, outcome, &mut |_| {})
+}
+
+/// [`resolve_flake`], calling `lowered` with the inventory as soon as it is typed.
+fn resolve_flake_then(
+    cli: &Cli,
+    outcome: &mut Outcome,
+    lowered: &mut dyn FnMut(&crate::lower::Inventory),
+) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
     let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
     crate::timing::mark("read");
     outcome.diagnostics = diagnostics;
@@ -320,6 +329,9 @@ fn resolve_flake(
         Some(data) => {
             let (inventory, lower_diagnostics) = crate::lower::lower(data);
             crate::timing::mark("lower");
+            if !lower_diagnostics.iter().any(Diagnostic::is_error) {
+                lowered(&inventory);
+            }
             outcome.diagnostics.extend(lower_diagnostics);
             let (mut graph, resolve_diagnostics) =
                 crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
@@ -363,7 +375,19 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
         })
         .filter(|(root, out)| crate::write::check_out_dir(root, out).is_ok())
         .map(|(_, out)| out);
+    // A first generation (no output directory yet) is mostly creating files, which needs only
+    // their names: a third thread creates the stubs empty once the machines are known, while
+    // this one resolves and emits.
+    let first_generation = check.is_none()
+        && early_out.as_ref().is_some_and(|out| {
+            std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        });
+    let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
+        let precreate = early_out
+            .clone()
+            .filter(|_| first_generation)
+            .map(|out| Precreate::spawn(scope, out, &stop));
         let prefetch = early_out.map(|out| {
             let handle = scope.spawn({
                 let out = out.clone();
@@ -371,13 +395,87 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
             });
             (out, handle)
         });
-        generate_with(cli, check, prefetch)
+        generate_with(cli, check, prefetch, precreate)
     })
 }
 
-fn generate_with(cli: &Cli, check: Option<bool>, prefetch: Option<Prefetch>) -> Outcome {
+/// The thread that creates a first generation's stubs empty in a staging directory
+/// ([`crate::write::Staging::precreate`]) while the flake is resolved and emitted. Dropped
+/// unfinished (the run stopped), it stops, and the staging directory is removed.
+struct Precreate<'scope> {
+    names: Option<std::sync::mpsc::Sender<Vec<PathBuf>>>,
+    stop: &'scope std::sync::atomic::AtomicBool,
+    handle: Option<std::thread::ScopedJoinHandle<'scope, Option<crate::write::Staging>>>,
+}
+
+impl<'scope> Precreate<'scope> {
+    fn spawn<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        out: PathBuf,
+        stop: &'scope std::sync::atomic::AtomicBool,
+    ) -> Precreate<'scope> {
+        let (names, receive) = std::sync::mpsc::channel::<Vec<PathBuf>>();
+        let handle = scope.spawn(move || {
+            // Nothing is created before the inventory is known to be valid, and no directory
+            // above the output directory: a run that fails leaves no trace.
+            let paths = receive.recv().ok()?;
+            let mut staging = crate::write::Staging::begin(&out, false).ok()?;
+            staging.precreate(&paths, stop);
+            Some(staging)
+        });
+        Precreate {
+            names: Some(names),
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Hands over the machines of a valid inventory: their stubs are the files to create.
+    fn machines_known(&mut self, inventory: &crate::lower::Inventory) {
+        if let Some(names) = self.names.take() {
+            // Only names that are file names (the run stops on the others).
+            let paths = inventory
+                .machines
+                .keys()
+                .filter(|name| crate::lower::name_problem(name).is_none())
+                .map(|name| PathBuf::from(format!("machines/{name}.nix")))
+                .collect();
+            let _ = names.send(paths);
+        }
+    }
+
+    /// Stops the thread and takes its staging directory.
+    fn finish(mut self) -> Option<crate::write::Staging> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.names = None;
+        match self.handle.take()?.join() {
+            Ok(staging) => staging,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for Precreate<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Unblocks a thread still waiting for the machines; the scope joins it.
+        self.names = None;
+    }
+}
+
+fn generate_with(
+    cli: &Cli,
+    check: Option<bool>,
+    prefetch: Option<Prefetch>,
+    mut precreate: Option<Precreate>,
+) -> Outcome {
     let mut outcome = Outcome::new(SourceMap::default());
-    let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
+    let lowered = &mut |inventory: &crate::lower::Inventory| {
+        if let Some(p) = precreate.as_mut() {
+            p.machines_known(inventory);
+        }
+    };
+    let Some((flake, graph)) = resolve_flake_then(cli, &mut outcome, lowered) else {
         return outcome;
     };
     let out = out_dir(cli, &flake.root);
@@ -407,7 +505,8 @@ fn generate_with(cli: &Cli, check: Option<bool>, prefetch: Option<Prefetch>) -> 
     crate::timing::mark("plan");
     let plan = match plan {
         Ok(plan) if check.is_none() => {
-            let written = write_out(&out, &files, plan);
+            let staging = precreate.and_then(Precreate::finish);
+            let written = write_out(&out, &files, plan, staging);
             crate::timing::mark("write");
             written
         }
@@ -518,6 +617,7 @@ fn write_out(
     out: &Path,
     files: &std::collections::BTreeMap<PathBuf, String>,
     plan: crate::write::Plan,
+    staging: Option<crate::write::Staging>,
 ) -> Result<crate::write::Plan, Vec<Diagnostic>> {
     let first_generation = plan.unchanged == 0
         && plan
@@ -525,16 +625,21 @@ fn write_out(
             .values()
             .all(|c| *c == crate::write::Change::Create)
         && std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
-    #[cfg(unix)]
-    if first_generation {
-        match crate::write::create_all(out, files, &mut crate::write::Disk) {
+    // Staged for this output directory (`--out` resolves the same way before and after reading).
+    let staging = staging.filter(|s| s.out_dir() == out);
+    if !first_generation {
+        drop(staging);
+    } else {
+        let created = match staging {
+            Some(staging) => staging.finish(files, &mut crate::write::Disk),
+            None => crate::write::create_all(out, files, &mut crate::write::Disk),
+        };
+        match created {
             Ok(crate::write::Created::Done) => return Ok(plan),
             Ok(crate::write::Created::OutDirExists) => {}
             Err(d) => return Err(vec![d]),
         }
     }
-    #[cfg(not(unix))]
-    let _ = first_generation;
     let (plan, _lock) = crate::lock::plan_locked(out, files, plan)?;
     if !plan.changes.is_empty() {
         #[cfg(unix)]

@@ -378,6 +378,10 @@ pub trait Sink {
     fn create_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         self.create_file(path, contents)
     }
+    /// Writes the contents of `path`, which was created empty in a staging directory.
+    fn fill_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
+        self.write_file(path, contents)
+    }
     /// Renames the complete staging directory `from` to `to`, which must not exist (or be an
     /// empty directory).
     fn rename_dir(&mut self, from: &Path, to: &Path) -> std::io::Result<()> {
@@ -434,6 +438,15 @@ impl Sink for Disk {
         #[cfg(unix)]
         options.mode(0o666);
         options.open(path)?.write_all(contents.as_bytes())
+    }
+
+    fn fill_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
+        // Opening the existing empty file needs no change to its directory, unlike creating it.
+        // It was created empty in a directory only this run writes, so it needs no truncation.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .write_all(contents.as_bytes())
     }
 
     fn fork(&self) -> Option<Box<dyn Sink + Send>> {
@@ -578,6 +591,7 @@ fn write_group(
             let result = match change {
                 Change::Create if staged => sink.create_staged(&full, &files[*path]),
                 Change::Create => sink.create_file(&full, &files[*path]),
+                _ if staged => sink.fill_staged(&full, &files[*path]),
                 _ => sink.write_file(&full, &files[*path]),
             };
             if let Err(e) = result {
@@ -618,7 +632,9 @@ pub enum Created {
 pub const STAGING_INFIX: &str = ".inventory-gen-new-";
 
 /// Writes a first generation, when the output directory does not exist: every file goes into a
-/// new staging directory beside it, which is then renamed to the output directory, complete.
+/// new staging directory beside it, which is then renamed to the output directory, complete
+/// ([`Staging`]; `generate` begins one earlier and lets a thread create the stubs empty while
+/// it resolves the inventory).
 /// The output directory thus appears at once, holding every file or none, and each file needs
 /// only a plain create (no temporary name, no link): about a fifth less system time per file
 /// than [`apply`], which must keep every file of a directory in use whole.
@@ -627,71 +643,157 @@ pub const STAGING_INFIX: &str = ".inventory-gen-new-";
 /// one left by a killed run is removed by a later run ([`remove_abandoned_staging`]). No lock on
 /// the output directory is needed: `rename` does not replace a directory with files in it, so a
 /// run that loses a race to create the output directory gets [`Created::OutDirExists`].
-#[cfg(unix)]
 pub fn create_all(
     out_dir: &Path,
     files: &BTreeMap<PathBuf, String>,
     sink: &mut dyn Sink,
 ) -> Result<Created, Diagnostic> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let (Some(parent), Some(name)) = (out_dir.parent(), out_dir.file_name()) else {
-        return Ok(Created::OutDirExists);
-    };
-    let failed = |path: &Path, e: std::io::Error| write_failed(path, &e);
-    std::fs::create_dir_all(parent).map_err(|e| failed(out_dir, e))?;
-    remove_abandoned_staging(out_dir);
-    let prefix = format!(
-        ".{}{STAGING_INFIX}{}-",
-        name.to_string_lossy(),
-        std::process::id()
-    );
-    let staging = tempfile::Builder::new()
-        .prefix(&prefix)
-        // The mode `mkdir` gives (0777 less the umask), not tempfile's 0700.
-        .permissions(std::fs::Permissions::from_mode(0o777))
-        .tempdir_in(parent)
-        .map_err(|e| failed(out_dir, e))?;
-    let held = std::fs::File::open(staging.path()).map_err(|e| failed(out_dir, e))?;
-    held.lock().map_err(|e| failed(out_dir, e))?;
+    let staging = Staging::begin(out_dir, true).map_err(|e| write_failed(out_dir, &e))?;
+    staging.finish(files, sink)
+}
 
-    let creates: Vec<(&PathBuf, &Change)> =
-        files.keys().map(|path| (path, &Change::Create)).collect();
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for path in files.keys() {
-        let mut dir = path.parent();
-        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
-            dirs.insert(d.to_path_buf());
-            dir = d.parent();
+/// The staging directory of a first generation, beside the output directory: locked while it
+/// exists, and removed when dropped unless [`Staging::finish`] renamed it into place.
+pub struct Staging {
+    out_dir: PathBuf,
+    dir: tempfile::TempDir,
+    _held: std::fs::File,
+    /// Files created empty ahead of their contents ([`Staging::precreate`]).
+    precreated: std::collections::HashSet<PathBuf>,
+}
+
+impl Staging {
+    /// Creates the staging directory of `out_dir` after removing staging directories that
+    /// killed runs left; with `create_parents`, also the directories above `out_dir` that are
+    /// missing (else they must exist).
+    pub fn begin(out_dir: &Path, create_parents: bool) -> std::io::Result<Staging> {
+        let (Some(parent), Some(name)) = (out_dir.parent(), out_dir.file_name()) else {
+            return Err(std::io::Error::other("the output directory has no parent"));
+        };
+        if create_parents {
+            std::fs::create_dir_all(parent)?;
         }
-    }
-    for dir in &dirs {
-        sink.create_dir(&staging.path().join(dir))
-            .map_err(|e| failed(&out_dir.join(dir), e))?;
-    }
-    write_group(staging.path(), out_dir, files, &creates, sink, true)?;
-    for dir in dirs.iter().rev() {
-        sink.sync_dir(&staging.path().join(dir))
-            .map_err(|e| failed(&out_dir.join(dir), e))?;
-    }
-    sink.sync_dir(staging.path())
-        .map_err(|e| failed(out_dir, e))?;
-    match sink.rename_dir(staging.path(), out_dir) {
-        Ok(()) => {}
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists
-            ) || std::fs::symlink_metadata(out_dir).is_ok() =>
+        #[cfg(unix)]
+        remove_abandoned_staging(out_dir);
+        let prefix = format!(
+            ".{}{STAGING_INFIX}{}-",
+            name.to_string_lossy(),
+            std::process::id()
+        );
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
         {
-            return Ok(Created::OutDirExists);
+            use std::os::unix::fs::PermissionsExt as _;
+            // The mode `mkdir` gives (0777 less the umask), not tempfile's 0700.
+            builder.permissions(std::fs::Permissions::from_mode(0o777));
         }
-        Err(e) => return Err(failed(out_dir, e)),
+        let dir = builder.tempdir_in(parent)?;
+        let held = std::fs::File::open(dir.path())?;
+        held.lock()?;
+        Ok(Staging {
+            out_dir: out_dir.to_path_buf(),
+            dir,
+            _held: held,
+            precreated: Default::default(),
+        })
     }
-    // Renamed: there is nothing left to clean up at the staging path.
-    let _ = staging.keep();
-    drop(held);
-    sink.sync_dir(parent).map_err(|e| failed(parent, e))?;
-    Ok(Created::Done)
+
+    /// The output directory this staging directory becomes.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// Creates the files at `paths` (relative, in one directory) empty, in order, until `stop`
+    /// is set. Creating a file's directory entry is most of what writing a small file costs,
+    /// and needs only its name: a second thread can do it while the contents are still being
+    /// computed. A failure stops it quietly: those files are then created with their contents.
+    pub fn precreate(&mut self, paths: &[PathBuf], stop: &std::sync::atomic::AtomicBool) {
+        use std::sync::atomic::Ordering;
+        let Some(dir) = paths.first().and_then(|p| p.parent()) else {
+            return;
+        };
+        if std::fs::create_dir_all(self.dir.path().join(dir)).is_err() {
+            return;
+        }
+        for path in paths {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(self.dir.path().join(path));
+            if created.is_err() {
+                return;
+            }
+            self.precreated.insert(path.clone());
+        }
+    }
+
+    /// Writes every file into the staging directory, then renames it to the output directory.
+    /// [`Created::OutDirExists`] (and the staging directory removed) when the output directory
+    /// appeared meanwhile.
+    pub fn finish(
+        self,
+        files: &BTreeMap<PathBuf, String>,
+        sink: &mut dyn Sink,
+    ) -> Result<Created, Diagnostic> {
+        let out_dir = self.out_dir.as_path();
+        let staging = self.dir.path();
+        let failed = |path: &Path, e: std::io::Error| write_failed(path, &e);
+        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for path in files.keys() {
+            let mut dir = path.parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                dirs.insert(d.to_path_buf());
+                dir = d.parent();
+            }
+        }
+        for dir in &dirs {
+            sink.create_dir(&staging.join(dir))
+                .map_err(|e| failed(&out_dir.join(dir), e))?;
+        }
+        // A staged file created empty ahead is an update of nothing to `write_group`.
+        let (filled, created): (Vec<&PathBuf>, Vec<&PathBuf>) = files
+            .keys()
+            .partition(|path| self.precreated.contains(*path));
+        let fill_change = Change::Update { old: String::new() };
+        let fill: Vec<(&PathBuf, &Change)> =
+            filled.into_iter().map(|p| (p, &fill_change)).collect();
+        let create: Vec<(&PathBuf, &Change)> =
+            created.into_iter().map(|p| (p, &Change::Create)).collect();
+        write_group(staging, out_dir, files, &fill, sink, true)?;
+        write_group(staging, out_dir, files, &create, sink, true)?;
+        for path in &self.precreated {
+            if !files.contains_key(path) {
+                sink.remove_file(&staging.join(path))
+                    .map_err(|e| failed(&out_dir.join(path), e))?;
+            }
+        }
+        for dir in dirs.iter().rev() {
+            sink.sync_dir(&staging.join(dir))
+                .map_err(|e| failed(&out_dir.join(dir), e))?;
+        }
+        sink.sync_dir(staging).map_err(|e| failed(out_dir, e))?;
+        match sink.rename_dir(staging, out_dir) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists
+                ) || std::fs::symlink_metadata(out_dir).is_ok() =>
+            {
+                return Ok(Created::OutDirExists);
+            }
+            Err(e) => return Err(failed(out_dir, e)),
+        }
+        // Renamed: there is nothing left to clean up at the staging path.
+        let _ = self.dir.keep();
+        let parent = out_dir.parent().unwrap_or(Path::new("."));
+        sink.sync_dir(parent).map_err(|e| failed(parent, e))?;
+        Ok(Created::Done)
+    }
 }
 
 /// Removes the staging directories of `out_dir` that runs which were killed left behind: those
@@ -962,6 +1064,46 @@ mod tests {
         assert_eq!(mode(&out), mode(&reference));
         assert_eq!(mode(&out.join("machines")), mode(&reference));
         assert_eq!(mode(&out.join("default.nix")), mode(&reference.join("f")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_created_empty_ahead_are_filled_and_extra_ones_dropped() {
+        use std::sync::atomic::AtomicBool;
+        let temp = tempfile::tempdir().expect("tempdir");
+        let out = temp.path().join("inventory");
+        let files = numbered_fleet(300);
+        let mut ahead: Vec<PathBuf> = files
+            .keys()
+            .filter(|p| p.starts_with("machines"))
+            .take(200)
+            .cloned()
+            .collect();
+        ahead.push(PathBuf::from("machines/gone.nix"));
+        ahead.sort();
+        let mut staging = Staging::begin(&out, false).expect("staging");
+        staging.precreate(&ahead, &AtomicBool::new(false));
+        assert_eq!(staging.precreated.len(), 201);
+        // Created, empty, in the staging directory only.
+        assert!(!out.exists());
+        let dir = staging.dir.path().to_path_buf();
+        assert_eq!(std::fs::read(dir.join(&ahead[0])).expect("created"), b"");
+        assert_eq!(
+            staging.finish(&files, &mut Disk).expect("finished"),
+            Created::Done
+        );
+        assert_eq!(contents_of(&out), files);
+        assert_eq!(staging_dirs(temp.path()), Vec::<String>::new());
+
+        // Asked to stop, it creates nothing more; a missing parent is not created.
+        let other = temp.path().join("other");
+        let mut staging = Staging::begin(&other, false).expect("staging");
+        staging.precreate(&ahead, &AtomicBool::new(true));
+        assert!(staging.precreated.is_empty());
+        drop(staging);
+        assert_eq!(staging_dirs(temp.path()), Vec::<String>::new());
+        assert!(Staging::begin(&temp.path().join("missing/inventory"), false).is_err());
+        assert!(!temp.path().join("missing").exists());
     }
 
     /// Fails the `fail_at`-th staged file (0-based), on whichever thread writes it.

@@ -62,6 +62,23 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// Every directory below `dir` (relative paths): one left behind, even empty, is a change.
+fn directories(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.push(path.strip_prefix(dir).expect("below").to_path_buf());
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for (relative, bytes) in snapshot(from) {
         let target = to.join(&relative);
@@ -254,7 +271,7 @@ fn bad_inputs_give_their_diagnostics_and_leave_the_flake_untouched() {
             files.remove(Path::new("expected.txt"));
             files
         };
-        let before = without_transcript(snapshot(case));
+        let before = (without_transcript(snapshot(case)), directories(case));
         let actual = transcript(case, &["check"]);
         let expected_path = case.join("expected.txt");
         if bless() {
@@ -273,7 +290,7 @@ fn bad_inputs_give_their_diagnostics_and_leave_the_flake_untouched() {
         }
         // Generating must fail the same way and write nothing.
         let generate = bin().arg("--flake").arg(case).output().expect("run");
-        let after = without_transcript(snapshot(case));
+        let after = (without_transcript(snapshot(case)), directories(case));
         if before != after {
             failures.push(format!(
                 "{}: the run changed the flake directory",
