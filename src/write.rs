@@ -373,13 +373,10 @@ pub trait Sink {
     fn create_file(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         self.write_file(path, contents)
     }
-    /// Creates `path` in a staging directory that no one reads before it is renamed into place
-    /// whole, so the file itself needs no atomic step.
+    /// Writes `path` in a staging directory that no one reads before it is renamed into place
+    /// whole, so the file itself needs no atomic step. The file may exist already, created
+    /// empty ahead of its contents ([`Staging::precreate`]).
     fn create_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
-        self.create_file(path, contents)
-    }
-    /// Writes the contents of `path`, which was created empty in a staging directory.
-    fn fill_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         self.write_file(path, contents)
     }
     /// Renames the complete staging directory `from` to `to`, which must not exist (or be an
@@ -433,20 +430,19 @@ impl Sink for Disk {
     fn create_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         #[cfg(unix)]
         use std::os::unix::fs::OpenOptionsExt as _;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        options.mode(0o666);
-        options.open(path)?.write_all(contents.as_bytes())
-    }
-
-    fn fill_staged(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
-        // Opening the existing empty file needs no change to its directory, unlike creating it.
-        // It was created empty in a directory only this run writes, so it needs no truncation.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)?
-            .write_all(contents.as_bytes())
+        // A file created ahead is opened, which changes nothing in its directory, unlike
+        // creating it; being empty, in a directory only this run writes, it needs no truncation.
+        let file = match std::fs::OpenOptions::new().write(true).open(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                options.mode(0o666);
+                options.open(path)
+            }
+            opened => opened,
+        };
+        file?.write_all(contents.as_bytes())
     }
 
     fn fork(&self) -> Option<Box<dyn Sink + Send>> {
@@ -591,7 +587,6 @@ fn write_group(
             let result = match change {
                 Change::Create if staged => sink.create_staged(&full, &files[*path]),
                 Change::Create => sink.create_file(&full, &files[*path]),
-                _ if staged => sink.fill_staged(&full, &files[*path]),
                 _ => sink.write_file(&full, &files[*path]),
             };
             if let Err(e) = result {
@@ -659,7 +654,7 @@ pub struct Staging {
     dir: tempfile::TempDir,
     _held: std::fs::File,
     /// Files created empty ahead of their contents ([`Staging::precreate`]).
-    precreated: std::collections::HashSet<PathBuf>,
+    precreated: Vec<PathBuf>,
 }
 
 impl Staging {
@@ -695,7 +690,7 @@ impl Staging {
             out_dir: out_dir.to_path_buf(),
             dir,
             _held: held,
-            precreated: Default::default(),
+            precreated: Vec::new(),
         })
     }
 
@@ -727,7 +722,7 @@ impl Staging {
             if created.is_err() {
                 return;
             }
-            self.precreated.insert(path.clone());
+            self.precreated.push(path.clone());
         }
     }
 
@@ -754,17 +749,9 @@ impl Staging {
             sink.create_dir(&staging.join(dir))
                 .map_err(|e| failed(&out_dir.join(dir), e))?;
         }
-        // A staged file created empty ahead is an update of nothing to `write_group`.
-        let (filled, created): (Vec<&PathBuf>, Vec<&PathBuf>) = files
-            .keys()
-            .partition(|path| self.precreated.contains(*path));
-        let fill_change = Change::Update { old: String::new() };
-        let fill: Vec<(&PathBuf, &Change)> =
-            filled.into_iter().map(|p| (p, &fill_change)).collect();
-        let create: Vec<(&PathBuf, &Change)> =
-            created.into_iter().map(|p| (p, &Change::Create)).collect();
-        write_group(staging, out_dir, files, &fill, sink, true)?;
-        write_group(staging, out_dir, files, &create, sink, true)?;
+        let creates: Vec<(&PathBuf, &Change)> =
+            files.keys().map(|path| (path, &Change::Create)).collect();
+        write_group(staging, out_dir, files, &creates, sink, true)?;
         for path in &self.precreated {
             if !files.contains_key(path) {
                 sink.remove_file(&staging.join(path))
