@@ -1,7 +1,7 @@
 //! Checks `nix/runtime.nix` with real Nix against answers that come from clan-core.
 //!
 //! - `tests/cases/<case>/`: flakes whose `expected.json` clan-core itself produced (see
-//!   `/work/shared/examples/README.md`), with a hand-written `generated/inventory/` in the format
+//!   `../shared/examples/README.md`), with a hand-written `generated/inventory/` in the format
 //!   of `docs/generated-files.md`. The `legacy-*` cases use the legacy `services` API, which
 //!   today's clan-core cannot evaluate: their `expected.json` was reasoned from the legacy
 //!   builder's semantics (clan-core `308a10d6e^:lib/modules/inventoryClass/builder/`), and
