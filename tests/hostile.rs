@@ -99,3 +99,47 @@ fn nix_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// Each shape that made rnix quadratic, at the size of the fuzzer's finding (200 KB, a value
+/// nested or chained ~100 000 deep that is never used): refused at its place with a syntax
+/// error. Without the pre-scan each of these takes tens of seconds, so a regression shows as a
+/// test that runs for minutes.
+#[test]
+fn absurd_nesting_is_refused_at_its_place() {
+    let shapes: [(&str, String); 8] = [
+        (
+            "lists",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        ),
+        ("negations", format!("{}1", "-".repeat(200_000))),
+        ("nots", format!("{}true", "!".repeat(200_000))),
+        ("attribute path", format!("a{}", ".a".repeat(100_000))),
+        ("applications", format!("f{}", " f".repeat(100_000))),
+        ("additions", format!("1{}", "+1".repeat(100_000))),
+        (
+            "parentheses",
+            format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+        ),
+        ("interpolations", format!("{}\"", "\"${".repeat(60_000))),
+    ];
+    for (name, value) in shapes {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let text = format!(
+            "{{\n  outputs = _: {{\n    unused = {value};\n    inventory.machines.jon = {{ }};\n  }};\n}}\n"
+        );
+        fs::write(temp.path().join("flake.nix"), &text).unwrap();
+        let run = bin()
+            .args(["check", "--flake"])
+            .arg(temp.path())
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains("error[syntax]") && stderr.contains("flake.nix:3:"),
+            "{name}: {}",
+            &stderr[..stderr.len().min(400)]
+        );
+    }
+}

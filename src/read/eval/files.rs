@@ -129,6 +129,16 @@ impl Evaluator {
             return f.root.clone().map(|e| (f.id, e));
         }
         let id = self.read_text(path, span)?;
+        if let Err(d) = crate::read::nesting::check(self.sources.text(id), id) {
+            self.files.insert(
+                path.to_path_buf(),
+                LoadedFile {
+                    id,
+                    root: Err(d.clone()),
+                },
+            );
+            return Err(d);
+        }
         let parse = rnix::Root::parse(self.sources.text(id));
         let root = match parse.errors().first() {
             Some(_) if self.sources.text(id).starts_with('\u{feff}') => Err(Diagnostic::at(
