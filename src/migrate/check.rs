@@ -5,7 +5,7 @@
 //! Guarantees: pure; an instance that cannot be kept as it means is refused with a
 //! `cannot-migrate` diagnostic saying why and what to change, never rewritten in part.
 
-use super::refusal;
+use super::{builtin, refusal};
 use crate::diagnostics::Diagnostic;
 use crate::emit::nix::attr_name;
 use crate::lower::{Inventory, LegacyInstance};
@@ -17,10 +17,33 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What a migrated instance needs to know about its flake.
 pub(super) struct Info {
     pub(super) module: String,
+    /// The name of the `instances` entry it becomes.
+    pub(super) target: String,
+    /// `module.input`: `self`, or clan-core's input for its built-in modules.
+    pub(super) input: String,
+    /// It used clan-core's built-in clanModule (the flake defines no `inventory.modules.<m>`).
+    pub(super) builtin: bool,
     /// The roles the instance writes: where its `config` and `extraModules` go.
     pub(super) roles: Vec<String>,
-    /// The one role of each member that has `machines.<m>.config`.
-    pub(super) machine_role: BTreeMap<String, String>,
+    /// The roles of each member that has `machines.<m>.config`, where that config goes: the
+    /// one role it holds (a local module), or every role it holds (clan-core's modules, as
+    /// clan-core's guide moves it).
+    pub(super) machine_roles: BTreeMap<String, Vec<String>>,
+}
+
+/// Whether the legacy instances of `module` used clan-core's built-in clanModule and become
+/// instances of clan-core's clan.service of the same name.
+pub(super) fn is_builtin(flake: &Flake, module: &str) -> bool {
+    !flake.legacy_modules.contains_key(module) && builtin::fate(module).is_some()
+}
+
+/// The name of the `instances` entry the legacy instance `key` becomes.
+pub(super) fn target_of(flake: &Flake, key: &super::Key) -> String {
+    if is_builtin(flake, &key.0) {
+        builtin::target(&key.0, &key.1)
+    } else {
+        key.1.clone()
+    }
 }
 
 /// Keys a `settings` value may not have: a settings value is a module, and these are module
@@ -47,6 +70,17 @@ pub(super) fn check(
     let key = (instance.module.clone(), instance.name.clone());
     let module = &instance.module;
     let name = &instance.name;
+    if is_builtin(flake, module)
+        && let Some(advice) = builtin::advice(module)
+    {
+        return Err(refusal(
+            instance,
+            &format!(
+                "it uses clan-core's built-in clanModule `{module}`, which clan-core removed, and its migration guide has no clan.service `{module}` to move it to"
+            ),
+            &advice,
+        ));
+    }
     if !instance.enabled.value {
         return Err(refusal(
             instance,
@@ -61,81 +95,75 @@ pub(super) fn check(
             "remove `meta` (it only labelled the instance), then run migrate again",
         ));
     }
-    if inventory.instances.contains_key(name) {
-        return Err(refusal(
-            instance,
-            &format!("`instances.{}` already exists", attr_name(name)),
-            "rename one of the two, then run migrate again",
-        ));
-    }
-    if let Some(((other, _), _)) = inventory
-        .services
-        .iter()
-        .find(|((m, i), _)| i == name && m != module)
-    {
+    let builtin = is_builtin(flake, module);
+    let target_name = target_of(flake, &key);
+    if let Some(existing) = inventory.instances.get(&target_name) {
+        if !builtin {
+            return Err(refusal(
+                instance,
+                &format!("`instances.{}` already exists", attr_name(name)),
+                "rename one of the two, then run migrate again",
+            ));
+        }
         return Err(refusal(
             instance,
             &format!(
-                "`services.{}.{}` has the same instance name, and `instances` have one namespace",
-                attr_name(other),
-                attr_name(name)
+                "it would become `instances.{}`, which already exists",
+                attr_name(&target_name)
             ),
             "rename one of the two, then run migrate again",
-        ));
+        )
+        .with_note(existing.span, "the existing instance"));
+    }
+    let collides =
+        |(k, _): &(&super::Key, &LegacyInstance)| **k != key && target_of(flake, k) == target_name;
+    if let Some(((other_module, other_name), other)) = inventory.services.iter().find(collides) {
+        if !builtin && !is_builtin(flake, other_module) {
+            return Err(refusal(
+                instance,
+                &format!(
+                    "`services.{}.{}` has the same instance name, and `instances` have one namespace",
+                    attr_name(other_module),
+                    attr_name(name)
+                ),
+                "rename one of the two, then run migrate again",
+            ));
+        }
+        return Err(refusal(
+            instance,
+            &format!(
+                "it would become `instances.{}`, and so would `services.{}.{}`",
+                attr_name(&target_name),
+                attr_name(other_module),
+                attr_name(other_name)
+            ),
+            "rename one of the two, then run migrate again",
+        )
+        .with_note(other.span, "the other instance"));
     }
 
-    // The target: a clan.service module registered under `modules.<module>`.
-    let legacy_path = flake.legacy_modules.get(module).map(|m| &m.path);
-    let target = flake
-        .modules
-        .get(module)
-        .filter(|m| !matches!(&m.source, ModuleSource::Path(p) if Some(p) == legacy_path));
     let used: Vec<&str> = instance.roles.keys().map(String::as_str).collect();
-    let Some(target) = target else {
-        return Err(refusal(
-            instance,
-            &format!(
-                "`instances` need a clan.service module `{module}`, and this flake registers none (`inventory.modules.{}` is a legacy clanModule, a NixOS module)",
-                attr_name(module)
-            ),
-            &format!(
-                "write a clan.service module `{module}` with the roles {} and register it with `modules.{} = ./…;` beside the inventory, then run migrate again (for clan-core's built-in `{module}`, rewrite the instance by hand with `module.input = \"clan-core\"` after checking its roles and settings)",
-                if used.is_empty() {
-                    "it needs".to_string()
-                } else {
-                    used.join(", ")
-                },
-                attr_name(module)
-            ),
-        ));
+    let input = if builtin {
+        if !flake.inputs.contains_key(builtin::INPUT) {
+            return Err(refusal(
+                instance,
+                &format!(
+                    "it uses clan-core's built-in clanModule `{module}`, whose clan.service is taken from the flake input `{}`, which flake.nix does not declare",
+                    builtin::INPUT
+                ),
+                &format!(
+                    "declare it in flake.nix (`inputs.{}.url = \"git+https://git.clan.lol/clan/clan-core\";`), then run migrate again",
+                    builtin::INPUT
+                ),
+            ));
+        }
+        // clan-core's services are not read here: their roles are the ones written (clan-core
+        // checks them when it evaluates the instance).
+        builtin::INPUT.to_string()
+    } else {
+        local_target(flake, instance, &used)?;
+        "self".to_string()
     };
-    let Some(defined) = &target.roles else {
-        return Err(refusal(
-            instance,
-            &format!("the roles of clan.service module `{module}` cannot be read statically"),
-            "write its `roles` as an attribute set (in the module or the files it imports), then run migrate again",
-        ));
-    };
-    let missing: Vec<&str> = used
-        .iter()
-        .copied()
-        .filter(|r| !defined.contains_key(*r))
-        .collect();
-    if !missing.is_empty() {
-        let names: Vec<&str> = defined.keys().map(String::as_str).collect();
-        return Err(refusal(
-            instance,
-            &format!(
-                "clan.service module `{module}` does not define the role{} {}",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
-            ),
-            &format!(
-                "`{module}` defines: {}; add the missing roles to it, then run migrate again",
-                names.join(", ")
-            ),
-        ));
-    }
 
     // Settings are per role; legacy `config` went into one `clan.<module>` option.
     let keywords = |d: &Option<Data>| -> Option<String> {
@@ -176,7 +204,8 @@ pub(super) fn check(
         .get(&key)
         .map(|g| g.roles.values().flat_map(|r| r.machines.iter()).collect())
         .unwrap_or_default();
-    for m in &members {
+    // clan-core's guide copies each config into every role it reaches.
+    for m in members.iter().filter(|_| !builtin) {
         let roles = roles_of(m);
         if roles.len() < 2 {
             continue;
@@ -236,7 +265,7 @@ pub(super) fn check(
             "put that module in a file and list its path, then run migrate again",
         ));
     }
-    let mut machine_role = BTreeMap::new();
+    let mut machine_roles = BTreeMap::new();
     for (m, machine) in &instance.machines {
         if !machine.extra_modules.is_empty() {
             return Err(refusal(
@@ -255,8 +284,8 @@ pub(super) fn check(
         }
         let roles = roles_of(m);
         match roles.iter().next() {
-            Some(r) if roles.len() == 1 => {
-                machine_role.insert(m.clone(), r.clone());
+            Some(_) if builtin || roles.len() == 1 => {
+                machine_roles.insert(m.clone(), roles.into_iter().collect::<Vec<_>>());
             }
             _ => {
                 return Err(refusal(
@@ -311,7 +340,69 @@ pub(super) fn check(
     }
     Ok(Info {
         module: module.clone(),
+        target: target_name,
+        input,
+        builtin,
         roles: instance.roles.keys().cloned().collect(),
-        machine_role,
+        machine_roles,
     })
+}
+
+/// A local legacy module's instance needs a clan.service module registered under
+/// `modules.<module>` that defines the roles it uses: the legacy clanModule directory cannot
+/// serve `instances`.
+fn local_target(flake: &Flake, instance: &LegacyInstance, used: &[&str]) -> Result<(), Diagnostic> {
+    let module = &instance.module;
+    // The target: a clan.service module registered under `modules.<module>`.
+    let legacy_path = flake.legacy_modules.get(module).map(|m| &m.path);
+    let target = flake
+        .modules
+        .get(module)
+        .filter(|m| !matches!(&m.source, ModuleSource::Path(p) if Some(p) == legacy_path));
+    let Some(target) = target else {
+        return Err(refusal(
+            instance,
+            &format!(
+                "`instances` need a clan.service module `{module}`, and this flake registers none (`inventory.modules.{}` is a legacy clanModule, a NixOS module)",
+                attr_name(module)
+            ),
+            &format!(
+                "write a clan.service module `{module}` with the roles {} and register it with `modules.{} = ./…;` beside the inventory, then run migrate again (for clan-core's built-in `{module}`, rewrite the instance by hand with `module.input = \"clan-core\"` after checking its roles and settings)",
+                if used.is_empty() {
+                    "it needs".to_string()
+                } else {
+                    used.join(", ")
+                },
+                attr_name(module)
+            ),
+        ));
+    };
+    let Some(defined) = &target.roles else {
+        return Err(refusal(
+            instance,
+            &format!("the roles of clan.service module `{module}` cannot be read statically"),
+            "write its `roles` as an attribute set (in the module or the files it imports), then run migrate again",
+        ));
+    };
+    let missing: Vec<&str> = used
+        .iter()
+        .copied()
+        .filter(|r| !defined.contains_key(*r))
+        .collect();
+    if !missing.is_empty() {
+        let names: Vec<&str> = defined.keys().map(String::as_str).collect();
+        return Err(refusal(
+            instance,
+            &format!(
+                "clan.service module `{module}` does not define the role{} {}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            ),
+            &format!(
+                "`{module}` defines: {}; add the missing roles to it, then run migrate again",
+                names.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -49,13 +49,14 @@ impl Rewriter<'_> {
         self.edits.retain(|e| !(start <= e.start && e.end <= end));
     }
 
-    /// `[ "a" "b" ]` → `{ a = { }; b = { }; }`, token by token.
-    pub(super) fn machines_list(&mut self, value: &ast::Expr) -> Result<(), String> {
+    /// `[ "a" "b" ]` → `{ a = { }; b = { }; }`, token by token: a role's `machines`, or its
+    /// `tags` (whose duplicates are dropped: clan-core applied `unique` to them).
+    pub(super) fn names_list(&mut self, value: &ast::Expr, field: &str) -> Result<(), String> {
         let ast::Expr::List(list) = value else {
-            return Err("a role's `machines` is not written as a list".into());
+            return Err(format!("a role's `{field}` is not written as a list"));
         };
         let (Some(open), Some(close)) = (list.l_brack_token(), list.r_brack_token()) else {
-            return Err("a role's `machines` is not a complete list".into());
+            return Err(format!("a role's `{field}` is not a complete list"));
         };
         let mut seen = BTreeSet::new();
         let mut items = Vec::new();
@@ -64,11 +65,19 @@ impl Rewriter<'_> {
                 ast::Expr::Str(s) => plain_string(s),
                 _ => None,
             }
-            .ok_or("a role's `machines` has an entry that is not a plain string")?;
-            if !seen.insert(name.clone()) {
-                return Err(format!("a role's `machines` lists `{name}` twice"));
-            }
+            .ok_or_else(|| format!("a role's `{field}` has an entry that is not a plain string"))?;
             let (s, e) = range(item.syntax());
+            if !seen.insert(name.clone()) {
+                if field == "tags" {
+                    items.push(Edit {
+                        start: s,
+                        end: e,
+                        text: String::new(),
+                    });
+                    continue;
+                }
+                return Err(format!("a role's `{field}` lists `{name}` twice"));
+            }
             items.push(Edit {
                 start: s,
                 end: e,
@@ -119,7 +128,12 @@ impl Rewriter<'_> {
     }
 
     /// Inside `roles`: `rel` is the path relative to `roles`.
-    pub(super) fn roles_value(&mut self, rel: &[String], value: &ast::Expr) -> Result<(), String> {
+    pub(super) fn roles_value(
+        &mut self,
+        info: &Info,
+        rel: &[String],
+        value: &ast::Expr,
+    ) -> Result<(), String> {
         if rel.len() < 2 {
             let set = attrset(value).ok_or("its `roles` are not written as attribute sets")?;
             for b in bindings(&set)? {
@@ -137,12 +151,14 @@ impl Rewriter<'_> {
                     });
                 }
                 let value = b.value().ok_or("a binding has no value")?;
-                self.roles_value(&full, &value)?;
+                self.roles_value(info, &full, &value)?;
             }
             return Ok(());
         }
         match (rel[1].as_str(), rel.len()) {
-            ("machines", 2) => self.machines_list(value),
+            ("machines", 2) => self.names_list(value, "machines"),
+            // clan-core's guide writes tags as attribute sets too (clan-core takes both).
+            ("tags", 2) if info.builtin => self.names_list(value, "tags"),
             ("extraModules", 2) => self.extra_list(value),
             ("tags" | "config", _) => Ok(()),
             (other, _) => Err(format!("`roles.<role>.{other}` cannot be migrated")),
@@ -176,20 +192,25 @@ impl Rewriter<'_> {
         let m = &rel[0].0;
         match rel[1].0.as_str() {
             "config" => {
-                let role = info
-                    .machine_role
+                let roles = info
+                    .machine_roles
                     .get(m)
                     .ok_or_else(|| format!("`machines.{}.config` reaches no role", attr_name(m)))?;
                 let rest: String = rel[2..].iter().map(|(_, t)| format!(".{t}")).collect();
                 let (s, e) = range(value.syntax());
-                Ok(vec![(
-                    format!(
-                        "roles.{}.machines.{}.settings{rest}",
-                        attr_name(role),
-                        attr_name(m)
-                    ),
-                    Source::Range(s, e),
-                )])
+                Ok(roles
+                    .iter()
+                    .map(|role| {
+                        (
+                            format!(
+                                "roles.{}.machines.{}.settings{rest}",
+                                attr_name(role),
+                                attr_name(m)
+                            ),
+                            Source::Range(s, e),
+                        )
+                    })
+                    .collect())
             }
             "extraModules" => match value {
                 ast::Expr::List(l) if l.items().next().is_none() => Ok(Vec::new()),
@@ -220,7 +241,7 @@ impl Rewriter<'_> {
         let (s, e) = range(value.syntax());
         match plain[0].as_str() {
             "roles" => {
-                self.roles_value(&plain[1..], value)?;
+                self.roles_value(info, &plain[1..], value)?;
                 let renames = if plain.len() > 2 && plain[2] == "config" {
                     vec![(2, "settings")]
                 } else {
@@ -349,7 +370,7 @@ impl Rewriter<'_> {
             let p = usize::from(brace.text_range().end());
             let (s, e) = range(set.syntax());
             let inner = self.text.get(s..e).unwrap_or("");
-            let module = (string(&info.module), "\"self\"");
+            let module = (string(&info.module), string(&info.input));
             let text = if inner.contains('\n') {
                 let indent = match set.entries().next() {
                     Some(first) if own_line(self.text, range(first.syntax()).0) => {
@@ -382,7 +403,12 @@ impl Rewriter<'_> {
     ) -> Result<Vec<String>, String> {
         let value = c.binding.value().ok_or("a binding has no value")?;
         let (vs, ve) = range(value.syntax());
-        let head = format!("{}instances.{}", c.prefix, c.names[c.at].1.syntax().text());
+        let name = if info.builtin {
+            attr_name(&info.target)
+        } else {
+            c.names[c.at].1.syntax().text().to_string()
+        };
+        let head = format!("{}instances.{name}", c.prefix);
         let tail = &c.names[c.at + 1..];
         let mut out = Vec::new();
         if tail.is_empty() {
@@ -396,7 +422,7 @@ impl Rewriter<'_> {
         }
         if first {
             out.push(format!("{head}.module.name = {};", string(&info.module)));
-            out.push(format!("{head}.module.input = \"self\";"));
+            out.push(format!("{head}.module.input = {};", string(&info.input)));
         }
         match self.field(info, tail, &value)? {
             Field::InPlace(renames) => {

@@ -26,6 +26,7 @@
 //! them to the files keeping comments, and [`verify`] compares the flake read back.
 
 mod apply;
+pub mod builtin;
 mod check;
 mod edit;
 mod find;
@@ -33,7 +34,7 @@ mod text;
 mod verify;
 
 use crate::diagnostics::{Diagnostic, Kind};
-use crate::emit::nix::attr_name;
+use crate::emit::nix::{attr_name, string};
 use crate::lower::{Inventory, LegacyInstance};
 use crate::read::Flake;
 use crate::resolve::Graph;
@@ -59,8 +60,108 @@ pub struct Plan {
     pub files: BTreeMap<PathBuf, FileChange>,
     /// The migrated instances.
     pub migrated: Vec<Key>,
+    /// What each migrated instance became.
+    pub details: BTreeMap<Key, Migrated>,
     /// `cannot-migrate` for every refused instance.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What one migrated instance became, for the report.
+pub struct Migrated {
+    /// The name of its `instances` entry.
+    pub target: String,
+    /// It became an instance of clan-core's clan.service of the same name.
+    pub builtin: bool,
+    /// Each key of its `config` layers that moved: where it was, and every place it went.
+    pub moved: Vec<(String, Vec<String>)>,
+}
+
+impl Plan {
+    /// One line per migrated instance, `<verb> services.<m>.<i> -> instances.<target>`; for
+    /// clan-core's modules, whose services take typed settings that may differ from the old
+    /// `config`, also the keys moved and where, to check against the service's interface.
+    pub fn report(&self, verb: &str) -> String {
+        let mut out = String::new();
+        for key in &self.migrated {
+            let Some(m) = self.details.get(key) else {
+                continue;
+            };
+            out.push_str(&format!(
+                "{verb} {} -> instances.{}",
+                dotted(key),
+                attr_name(&m.target)
+            ));
+            if !m.builtin {
+                out.push('\n');
+                continue;
+            }
+            out.push_str(&format!(
+                " (clan-core's clan.service `{}`, `module.input = {}`)\n",
+                key.0,
+                string(builtin::INPUT)
+            ));
+            for (from, to) in &m.moved {
+                out.push_str(&format!("  moved {from} -> {}\n", to.join(", ")));
+            }
+            if m.moved.is_empty() {
+                out.push_str("  no `config` to move\n");
+            } else {
+                out.push_str(&format!(
+                    "  check these settings against the interface of clan-core's service `{}`: its settings are typed and may differ from the old `config`\n",
+                    key.0
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The keys of each `config` layer of `instance` and where its rewrite puts them.
+fn moved(instance: &LegacyInstance, info: &Info) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut layer = |from: String, config: &Option<crate::read::data::Data>, to: Vec<String>| {
+        let Some(config) = config else { return };
+        match config.as_attrs() {
+            Some(attrs) => {
+                for k in attrs.keys() {
+                    let k = attr_name(k);
+                    out.push((
+                        format!("{from}.{k}"),
+                        to.iter().map(|t| format!("{t}.{k}")).collect(),
+                    ));
+                }
+            }
+            None => out.push((from, to)),
+        }
+    };
+    let settings = |r: &String| format!("roles.{}.settings", attr_name(r));
+    layer(
+        "config".into(),
+        &instance.config,
+        info.roles.iter().map(settings).collect(),
+    );
+    for (r, role) in &instance.roles {
+        layer(
+            format!("roles.{}.config", attr_name(r)),
+            &role.config,
+            vec![settings(r)],
+        );
+    }
+    for (m, machine) in &instance.machines {
+        let to = info
+            .machine_roles
+            .get(m)
+            .into_iter()
+            .flatten()
+            .map(|r| format!("roles.{}.machines.{}.settings", attr_name(r), attr_name(m)))
+            .collect();
+        layer(
+            format!("machines.{}.config", attr_name(m)),
+            &machine.config,
+            to,
+        );
+    }
+    out
 }
 
 /// The flake read back with rewritten texts.
@@ -69,6 +170,24 @@ pub struct ReadBack {
     pub graph: Graph,
     /// Messages of the errors reading it back gave.
     pub errors: Vec<String>,
+}
+
+/// Whether `migrate` is the answer to diagnostic `d` of reading the flake, so that it does not
+/// stop it: the `legacy-service` warnings, and `generate`'s refusal of a legacy instance of
+/// clan-core's built-in clanModules (which migrate rewrites, or refuses with the guide's
+/// advice).
+pub fn answers(flake: &Flake, inventory: Option<&Inventory>, d: &Diagnostic) -> bool {
+    if d.kind == Kind::LegacyService {
+        return true;
+    }
+    d.kind == Kind::UnknownModule
+        && d.span.is_some()
+        && inventory.is_some_and(|inventory| {
+            inventory
+                .services
+                .iter()
+                .any(|((m, _), i)| Some(i.span) == d.span && check::is_builtin(flake, m))
+        })
 }
 
 pub(super) fn dotted(key: &Key) -> String {
@@ -132,11 +251,25 @@ pub fn plan(
             .map(|(path, change)| (path.clone(), change.new.clone()))
             .collect();
         let back = read_back(&texts);
-        let failures = verify::verify(flake, inventory, graph, &rewrite.migrated, &back);
+        let failures = verify::verify(flake, inventory, graph, &rewrite.migrated, &accepted, &back);
         if failures.is_empty() {
+            let details = rewrite
+                .migrated
+                .iter()
+                .filter_map(|key| {
+                    let (instance, info) = (inventory.services.get(key)?, accepted.get(key)?);
+                    let m = Migrated {
+                        target: info.target.clone(),
+                        builtin: info.builtin,
+                        moved: moved(instance, info),
+                    };
+                    Some((key.clone(), m))
+                })
+                .collect();
             let plan = Plan {
                 files: rewrite.files,
                 migrated: rewrite.migrated.into_iter().collect(),
+                details,
                 diagnostics: Vec::new(),
             };
             return finish(plan, refused);

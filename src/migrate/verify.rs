@@ -6,6 +6,7 @@
 //! Guarantees: pure; a difference is a reason (the instance is then refused), so a rewrite
 //! that would change the meaning of the fleet is never written.
 
+use super::check::Info;
 use super::{Key, ReadBack, dotted};
 use crate::emit::nix::attr_name;
 use crate::lower::{Inventory, LegacyInstance};
@@ -23,6 +24,7 @@ pub(super) fn verify(
     inventory: &Inventory,
     graph: &Graph,
     migrated: &BTreeSet<Key>,
+    accepted: &BTreeMap<&Key, &Info>,
     back: &ReadBack,
 ) -> BTreeMap<Key, String> {
     let mut failures = BTreeMap::new();
@@ -36,11 +38,14 @@ pub(super) fn verify(
         return failures;
     }
     for key in migrated {
-        let (Some(instance), Some(old)) = (inventory.services.get(key), graph.services.get(key))
-        else {
+        let (Some(instance), Some(old), Some(info)) = (
+            inventory.services.get(key),
+            graph.services.get(key),
+            accepted.get(key),
+        ) else {
             continue;
         };
-        if let Some(reason) = compare(flake, instance, old, &key.1, back) {
+        if let Some(reason) = compare(flake, instance, old, info, back) {
             failures.insert(key.clone(), reason);
         }
     }
@@ -72,9 +77,10 @@ pub(super) fn compare(
     flake: &Flake,
     instance: &LegacyInstance,
     old: &crate::resolve::LegacyGraph,
-    name: &str,
+    info: &Info,
     back: &ReadBack,
 ) -> Option<String> {
+    let name = &info.target;
     let key = (instance.module.clone(), instance.name.clone());
     if back.inventory.services.contains_key(&key) {
         return Some("part of it would remain in `services`".into());
@@ -85,7 +91,9 @@ pub(super) fn compare(
             attr_name(name)
         ));
     };
-    if new.module_name != instance.module || new.module_input.as_deref() != Some("self") {
+    if new.module_name != instance.module
+        || new.module_input.as_deref() != Some(info.input.as_str())
+    {
         return Some("its `module` would not read back".into());
     }
     for r in new.roles.keys() {
