@@ -12,6 +12,12 @@
 //! `module.input = "self"` are added. The target is the clan.service module registered under
 //! `modules.<module>`: the legacy clanModule directory cannot serve `instances`.
 //!
+//! A legacy instance of one of clan-core's built-in clanModules (no `inventory.modules.<m>`;
+//! [`builtin`] holds clan-core's migration guide's table) becomes, as that guide says,
+//! `instances.<module>-<instance>` with `module.input = "clan-core"`, tags as attribute sets too,
+//! and machine `config` in every role the machine holds; modules the guide does not map to a
+//! service of the same name are refused with its advice.
+//!
 //! Guarantees: bytes outside the rewritten ranges (the legacy bindings, and the `services`
 //! containers that become empty) are kept as they were, comments inside them move with the text
 //! they belong to; an instance whose meaning cannot be kept is refused with a `cannot-migrate`
@@ -21,9 +27,9 @@
 //! file system and nothing panics on any input.
 
 //!
-//! The stages, one file each: [`check`] decides which instances can be migrated, [`find`]
-//! finds the bindings that define them, [`edit`] plans the edits of each, [`apply`] applies
-//! them to the files keeping comments, and [`verify`] compares the flake read back.
+//! The stages, one file each: `check` decides which instances can be migrated, `find`
+//! finds the bindings that define them, `edit` plans the edits of each, `apply` applies
+//! them to the files keeping comments, and `verify` compares the flake read back.
 
 mod apply;
 pub mod builtin;
