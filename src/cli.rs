@@ -771,7 +771,15 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
         let migrated: Vec<serde_json::Value> = plan
             .migrated
             .iter()
-            .map(|(m, i)| serde_json::json!({ "module": m, "instance": i }))
+            .map(|key| {
+                let detail = plan.details.get(key);
+                serde_json::json!({
+                    "module": key.0,
+                    "instance": key.1,
+                    "to": detail.map(|d| format!("instances.{}", crate::emit::nix::attr_name(&d.target))),
+                    "moved": detail.map(|d| d.moved.iter().map(|(from, to)| serde_json::json!({ "from": from, "to": to })).collect::<Vec<_>>()),
+                })
+            })
             .collect();
         let changes: Vec<serde_json::Value> = plan
             .files

@@ -445,6 +445,24 @@ fn clan_core_modules_migrate_as_its_guide_says() {
         if !dry_stdout.contains("would migrate") || !dry_stdout.contains("--- a/") {
             failures.push(format!("{name}: `migrate --dry-run` shows no migration"));
         }
+        // `--format json` names the same targets as the text, and the keys moved.
+        let (_, _, json) = run(&flake, &["migrate", "--dry-run", "--format", "json"]);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        for m in doc["migrated"].as_array().into_iter().flatten() {
+            let line = format!(
+                "would migrate services.{}.{} -> {}",
+                m["module"].as_str().unwrap_or("?"),
+                m["instance"].as_str().unwrap_or("?"),
+                m["to"].as_str().unwrap_or("?")
+            );
+            let moved = m["moved"].as_array().map_or(0, Vec::len);
+            if !dry_stdout.contains(&line) || dry_stdout.matches("  moved ").count() < moved {
+                failures.push(format!("{name}: --format json disagrees: {m}"));
+            }
+        }
+        if doc["migrated"].as_array().is_none_or(Vec::is_empty) {
+            failures.push(format!("{name}: --format json migrates nothing:\n{json}"));
+        }
         let (wet, code, _) = run(&flake, &["migrate"]);
         let complete = code == 0;
         let migrated = snapshot(&flake);
