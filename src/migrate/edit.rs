@@ -69,11 +69,7 @@ impl Rewriter<'_> {
             let (s, e) = range(item.syntax());
             if !seen.insert(name.clone()) {
                 if field == "tags" {
-                    items.push(Edit {
-                        start: s,
-                        end: e,
-                        text: String::new(),
-                    });
+                    items.push(self.drop_item(s, e));
                     continue;
                 }
                 return Err(format!("a role's `{field}` lists `{name}` twice"));
@@ -98,6 +94,35 @@ impl Rewriter<'_> {
             text: "}".into(),
         });
         Ok(())
+    }
+
+    /// The edit that removes the list item at `s..e`: its line when it is alone there, up to a
+    /// comment after it (which stays, at the item's place), or just the item.
+    fn drop_item(&self, s: usize, e: usize) -> Edit {
+        let rest = self.text.get(e..).unwrap_or("");
+        let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        if own_line(self.text, s) {
+            if let Some((end, None)) = rest_of_line(self.text, e) {
+                return Edit {
+                    start: line_start(self.text, s),
+                    end,
+                    text: String::new(),
+                };
+            }
+            if rest[spaces..].starts_with('#') {
+                return Edit {
+                    start: s,
+                    end: e + spaces,
+                    text: String::new(),
+                };
+            }
+        }
+        let before = self.text.get(..s).unwrap_or("");
+        Edit {
+            start: before.trim_end_matches([' ', '\t']).len(),
+            end: e,
+            text: String::new(),
+        }
     }
 
     /// Strings in an `extraModules` list become path literals (they named files relative to the

@@ -28,7 +28,7 @@
           sshd = {
             # One instance for the whole fleet.
             fleet = {
-              roles.server.tags = [ "desktop" ];
+              roles.server.tags = [ "desktop" "desktop" ];
               roles.server.machines = [ "storage" ];
               roles.client.machines = [ "laptop" ];
               # Both roles get the domains.
