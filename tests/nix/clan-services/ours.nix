@@ -1,0 +1,23 @@
+# inventory-gen's answer for one fleet: the generated directory (`generated`, written by the
+# tool from the fleet) with `inputs.clan-core` from `clan-core.nix`, every machine observed as
+# in `oracle.nix`. Gives `{ <machine> = <observation>; }`.
+{
+  dir,
+  generated,
+  observe,
+}:
+let
+  lib = import <nixpkgs/lib>;
+  c = import observe { inherit lib; };
+  clan-core = import ./clan-core.nix { inherit lib; };
+  gen = import generated { inputs = { inherit clan-core; }; };
+in
+lib.mapAttrs (
+  name: m:
+  c.observe {
+    inherit name;
+    inherit (m) class;
+    domain = "clan";
+    directory = dir;
+  } [ gen.modules.${name} ]
+) gen.machines
