@@ -325,3 +325,101 @@ fn missing_inputs_name_the_input_the_instance_and_how_to_pass_it() {
         out.stderr
     );
 }
+
+/// The vars generators of a machine in an observation of `oracle.nix`: `{ <g>: [<file>…] }`.
+fn oracle_generators(machine: &Value) -> BTreeSet<(String, Vec<String>)> {
+    let generators = &machine["clan"]["core"]["vars"]["generators"];
+    generators
+        .as_object()
+        .map(|gs| {
+            gs.iter()
+                .map(|(g, v)| {
+                    let files = v["files"]
+                        .as_object()
+                        .map(|f| f.keys().cloned().collect())
+                        .unwrap_or_default();
+                    (g.clone(), files)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn mk_configurations_with_clan_core_gives_clans_machine_base() {
+    let test = "mk_configurations_with_clan_core_gives_clans_machine_base";
+    if !have_nixpkgs_lib(test) || !have_clan_core(test) {
+        return;
+    }
+    let Some(observe) = observe_harness(test) else {
+        return;
+    };
+    let here = repo_root().join("tests/nix/clan-services");
+    let (_temp, dir) = generated_copy(&here.join("network"));
+    let args = |file: &'static str| -> Vec<String> {
+        let mut v: Vec<String> = ["--eval", "--strict", "--json", file, "--argstr", "dir"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.push(dir.to_str().unwrap().to_string());
+        if file == "machine-base.nix" {
+            v.extend(["--argstr".into(), "generated".into()]);
+            v.push(
+                dir.join("generated/inventory")
+                    .to_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        v.extend(["--arg".into(), "observe".into()]);
+        v.push(observe.to_str().unwrap().to_string());
+        v
+    };
+    let run = |file: &'static str| -> Value {
+        let a = args(file);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = nix_instantiate(&here, &a);
+        assert!(out.ok, "{file} failed:\n{}", out.stderr);
+        serde_json::from_str(&out.stdout).expect("JSON")
+    };
+    let oracle = run("oracle.nix");
+    let ours = run("machine-base.nix");
+    let mut clan_core_own: Option<BTreeSet<String>> = None;
+    for (m, obs) in ours.as_object().expect("machines") {
+        // clan's settings from meta and the machine.
+        assert_eq!(obs["settings"]["name"], "network", "{m}");
+        assert_eq!(obs["settings"]["domain"], "clan", "{m}");
+        assert_eq!(obs["settings"]["machine"], m.as_str(), "{m}");
+        assert_eq!(obs["settings"]["directory"], dir.to_str().unwrap(), "{m}");
+        // Every generator the machine's services declare in clan-core, with the same files.
+        let want = oracle_generators(&oracle[m]);
+        assert!(!want.is_empty(), "{m}: clan-core gives it no generator");
+        let got: BTreeSet<(String, Vec<String>)> = obs["generators"]
+            .as_object()
+            .expect("generators")
+            .iter()
+            .map(|(g, files)| {
+                let files = files
+                    .as_array()
+                    .expect("file names")
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect();
+                (g.clone(), files)
+            })
+            .collect();
+        let missing: Vec<_> = want.difference(&got).collect();
+        assert!(
+            missing.is_empty(),
+            "{m}: generators missing or different: {missing:?}"
+        );
+        // The rest are clanCore's own generators, the same on every NixOS machine.
+        if m != "mac" {
+            let extra: BTreeSet<String> = got.difference(&want).map(|(g, _)| g.clone()).collect();
+            match &clan_core_own {
+                None => clan_core_own = Some(extra),
+                Some(own) => assert_eq!(own, &extra, "{m}: generators beyond its services'"),
+            }
+        }
+    }
+}

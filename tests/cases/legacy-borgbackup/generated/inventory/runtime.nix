@@ -1031,6 +1031,8 @@ let
       }
     ) classes;
     modules = builtins.mapAttrs (name: _: stub name runtime) classes;
+    # The inventory's meta, for clan's settings of every machine (`lib.mkConfigurations`).
+    inherit meta;
   };
 
   machine =
