@@ -2,10 +2,12 @@
 # `lib.clan` (from `<clan-core>`, through `clan-core.nix`) and observes every machine's
 # service modules (`machineImports` for NixOS, `darwinImports` for darwin) with the shared
 # observation harness `observe` (../shared/examples/real-services/observe-real.nix). Gives
-# `{ <machine> = <observation>; }`.
+# `{ <machine> = <observation>; }` (for every machine, or only `machine`).
 {
   dir,
   observe,
+  # Only this machine (all when null).
+  machine ? null,
 }:
 let
   lib = import <nixpkgs/lib>;
@@ -32,4 +34,4 @@ lib.mapAttrs (
     domain = "clan";
     directory = dir;
   } (if class == "darwin" then m.darwinImports else m.machineImports)
-) machines
+) (if machine == null then machines else { ${machine} = machines.${machine}; })

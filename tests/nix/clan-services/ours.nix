@@ -1,10 +1,12 @@
 # inventory-gen's answer for one fleet: the generated directory (`generated`, written by the
 # tool from the fleet) with `inputs.clan-core` from `clan-core.nix`, every machine observed as
-# in `oracle.nix`. Gives `{ <machine> = <observation>; }`.
+# in `oracle.nix`. Gives `{ <machine> = <observation>; }` (every machine, or only `machine`).
 {
   dir,
   generated,
   observe,
+  # Only this machine (all when null).
+  machine ? null,
 }:
 let
   lib = import <nixpkgs/lib>;
@@ -20,4 +22,4 @@ lib.mapAttrs (
     domain = "clan";
     directory = dir;
   } [ gen.modules.${name} ]
-) gen.machines
+) (if machine == null then gen.machines else { ${machine} = gen.machines.${machine}; })
