@@ -423,3 +423,118 @@ fn mk_configurations_with_clan_core_gives_clans_machine_base() {
         }
     }
 }
+
+/// Evaluates machine `machine` of the generated fleet in `dir` under a bare `lib.evalModules`
+/// (a freeform root), with the clan-core stand-in as `inputs.clan-core`.
+fn eval_machine(dir: &Path, machine: &str) -> common::NixOutput {
+    let expr = format!(
+        "let lib = import <nixpkgs/lib>; \
+         clan-core = import {stand_in} {{ inherit lib; }}; \
+         gen = import {gen} {{ inputs = {{ inherit clan-core; }}; }}; in \
+         builtins.removeAttrs (lib.evalModules {{ modules = [ {{ freeformType = lib.types.lazyAttrsOf lib.types.anything; }} gen.modules.{machine} ]; }}).config [ \"_module\" ]",
+        stand_in = nix_string(&repo_root().join("tests/nix/clan-services/clan-core.nix")),
+        gen = nix_string(&dir.join("generated/inventory")),
+    );
+    nix_instantiate(dir, &["--eval", "--strict", "--json", "-E", &expr])
+}
+
+/// clan-core's evaluation of one machine of the fleet in `dir` (`oracle.nix`).
+fn oracle_machine(dir: &Path, observe: &Path, machine: &str) -> common::NixOutput {
+    nix_instantiate(
+        &repo_root().join("tests/nix/clan-services"),
+        &[
+            "--eval",
+            "--strict",
+            "--json",
+            "oracle.nix",
+            "--argstr",
+            "dir",
+            dir.to_str().unwrap(),
+            "--arg",
+            "observe",
+            observe.to_str().unwrap(),
+            "--argstr",
+            "machine",
+            machine,
+        ],
+    )
+}
+
+#[test]
+fn exports_are_evaluated_where_read_and_fail_as_in_clan_core() {
+    let test = "exports_are_evaluated_where_read_and_fail_as_in_clan_core";
+    if !have_nixpkgs_lib(test) || !have_clan_core(test) {
+        return;
+    }
+    let here = repo_root().join("tests/nix/clan-exports");
+
+    // Only services that export are run for other machines: grumpy (no `exports.out`), which
+    // fails for b, is never run for b when a reads the exports; c reads none.
+    let (_lazy_temp, lazy) = generated_copy(&here.join("lazy"));
+    let a = eval_machine(&lazy, "a");
+    assert!(a.ok, "a failed:\n{}", a.stderr);
+    let a: Value = serde_json::from_str(&a.stdout).unwrap();
+    assert_eq!(a["peers"], serde_json::json!(["a", "b", "c"]));
+    assert_eq!(
+        a["keys"],
+        serde_json::json!([
+            "beacon:beacon:default:a",
+            "beacon:beacon:default:b",
+            "beacon:beacon:default:c"
+        ])
+    );
+    let c = eval_machine(&lazy, "c");
+    assert!(c.ok, "c failed:\n{}", c.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&c.stdout).unwrap(),
+        serde_json::json!({ "beacon": true })
+    );
+
+    // Errors where exports are read, with clan-core's messages; none where they are not.
+    let (_errors_temp, errors) = generated_copy(&here.join("errors"));
+    let q = eval_machine(&errors, "q");
+    assert!(q.ok, "q (reads no exports) failed:\n{}", q.stderr);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "r",
+            &[
+                "Export scope mismatch: incorrect service name",
+                "Scope key: \"someone-else:::p\"",
+                "Export validation failed in service 'liar'",
+            ],
+        ),
+        ("s", &["the export of q was read"]),
+    ];
+    let observe = observe_harness(test);
+    for (machine, needles) in cases {
+        let ours = eval_machine(&errors, machine);
+        assert!(!ours.ok, "{machine} evaluated");
+        for needle in *needles {
+            assert!(
+                ours.stderr.contains(needle),
+                "{machine}: ours lacks {needle:?}:\n{}",
+                ours.stderr
+            );
+        }
+        if let Some(observe) = &observe {
+            let theirs = oracle_machine(&errors, observe, machine);
+            assert!(!theirs.ok, "{machine} evaluated in clan-core");
+            for needle in *needles {
+                assert!(
+                    theirs.stderr.contains(needle),
+                    "{machine}: clan-core lacks {needle:?}:\n{}",
+                    theirs.stderr
+                );
+            }
+        }
+    }
+    // The documented difference: clan-core runs every service for the exports, grumpy too.
+    if let Some(observe) = &observe {
+        let theirs = oracle_machine(&lazy, observe, "a");
+        assert!(
+            !theirs.ok && theirs.stderr.contains("grumpy was run for b"),
+            "clan-core no longer runs services without exports.out for the exports: update docs/clan-core.md\n{}",
+            theirs.stderr
+        );
+    }
+}
