@@ -385,7 +385,16 @@ fn mk_configurations_with_clan_core_gives_clans_machine_base() {
     let oracle = run("oracle.nix");
     let ours = run("machine-base.nix");
     let mut clan_core_own: Option<BTreeSet<String>> = None;
+    // clan's vars settings reach every machine through clanConfig when given; clan-core's
+    // default otherwise.
+    for (m, store) in ours["withVars"].as_object().expect("withVars") {
+        assert_eq!(store, "password-store", "{m}");
+        assert_eq!(ours[m]["secretStore"], "sops", "{m}");
+    }
     for (m, obs) in ours.as_object().expect("machines") {
+        if m == "withVars" {
+            continue;
+        }
         // clan's settings from meta and the machine.
         assert_eq!(obs["settings"]["name"], "network", "{m}");
         assert_eq!(obs["settings"]["domain"], "clan", "{m}");

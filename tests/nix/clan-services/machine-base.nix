@@ -2,7 +2,9 @@
 # with clan-core's clanCore module (from `<clan-core>`; its parts that need nixpkgs or other
 # flakes (sops-nix, disko, data-mesher, the NixOS modules it configures) stubbed by a freeform
 # root and the fake `pkgs` of the observation harness `observe`). Gives, per machine, its vars
-# generators (`<generator> = [ <file> … ]`) and clan's settings, for tests/clan_services.rs.
+# generators (`<generator> = [ <file> … ]`), clan's settings and its vars secret store, and in
+# `withVars` each machine's secret store when clan's `vars.settings` are given; for
+# tests/clan_services.rs.
 {
   dir,
   generated,
@@ -47,13 +49,21 @@ let
     };
 
   clan-core = import ./clan-core.nix { inherit lib clanCore; };
-  result = (import ../../../nix/lib.nix { inherit lib; }).mkConfigurations {
-    nixpkgs.lib.nixosSystem = system "nixos";
-    nix-darwin.lib.darwinSystem = system "darwin";
-    directory = dir;
-    inherit generated;
-    inputs = { inherit clan-core; };
-  };
+  mk =
+    extra:
+    (import ../../../nix/lib.nix { inherit lib; }).mkConfigurations (
+      {
+        nixpkgs.lib.nixosSystem = system "nixos";
+        nix-darwin.lib.darwinSystem = system "darwin";
+        directory = dir;
+        inherit generated;
+        inputs = { inherit clan-core; };
+      }
+      // extra
+    );
+  result = mk { };
+  # clan's vars settings, passed through clanConfig.
+  withVars = mk { vars.settings.secretStore = "password-store"; };
   observeOne =
     c:
     let
@@ -66,6 +76,12 @@ let
         machine = core.settings.machine.name;
         directory = toString core.settings.directory;
       };
+      secretStore = core.vars.settings.secretStore;
     };
 in
 lib.mapAttrs (_: observeOne) (result.nixosConfigurations // result.darwinConfigurations)
+// {
+  withVars = lib.mapAttrs (_: c: c.config.clan.core.vars.settings.secretStore) (
+    withVars.nixosConfigurations // withVars.darwinConfigurations
+  );
+}
