@@ -81,7 +81,8 @@ let
   howToPass = ''
     Add the input to flake.nix (`inputs.clan-core.url = "https://git.clan.lol/clan/clan-core/archive/main.tar.gz";`)
     and pass the flake's inputs to the generated inventory: `lib.mkConfigurations { inherit inputs; … }`
-    (the flake-parts module passes them), or `import ./generated/inventory { inherit inputs; }`.'';
+    (the flake-parts module passes them), or `{ inherit inputs; }` where you import the generated
+    directory yourself.'';
 
   # `clanLib` for `what` (a service): clan-core's, or an error naming the service.
   clanLibFor =
@@ -109,7 +110,7 @@ let
           if input == "clan-core" then
             howToPass
           else
-            "Add the input `${input}` to flake.nix and pass the flake's inputs to the generated inventory: `lib.mkConfigurations { inherit inputs; … }` (the flake-parts module passes them), or `import ./generated/inventory { inherit inputs; }`."
+            "Add the input `${input}` to flake.nix and pass the flake's inputs to the generated inventory: `lib.mkConfigurations { inherit inputs; … }` (the flake-parts module passes them), or pass `{ inherit inputs; }` where you import the generated directory."
         }'';
     in
     if input == null || input == "self" then
