@@ -3,83 +3,422 @@
 //! 2 usage or I/O failure. Nothing here panics on bad input: every failure is a diagnostic.
 
 use crate::diagnostics::{self, Diagnostic, Kind, SourceMap};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Parser, Debug)]
+/// The command line as parsed. Each subcommand takes only the options that mean something to it
+/// (`--out` for `generate` and `check`, a `--format` with its own values, …), so a misplaced
+/// option is a usage error (exit 2) rather than silently ignored. [`Cli::settle`] then fills the
+/// settled fields the pipeline reads (`flake`, `out`, `format`, `deny_warnings`).
+#[derive(Parser, Debug, Clone)]
 #[command(
     name = "inventory-gen",
     version,
     about = "Reads a clan inventory statically from a flake and writes one NixOS / nix-darwin module per machine.",
-    long_about = None
+    long_about = "Reads a clan inventory statically from a flake and writes one NixOS / nix-darwin module per machine.\n\n\
+        Without a subcommand it runs `generate`. The flake is found like nix and git do: the current \
+        directory or the nearest parent holding a flake.nix (not past a git repository's root); \
+        --flake DIR wins.\n\n\
+        Exit codes: 0 ok, 1 inventory errors, stale files (check) or files changed \
+        (generate --exit-non-zero-on-change), 2 usage or I/O problems."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// The flake directory.
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    /// `generate`'s options, when no subcommand is given.
+    #[command(flatten)]
+    pub generate: TopArgs,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// The flake directory, settled: `--flake`, else found upward from the current directory.
+    #[arg(skip)]
     pub flake: PathBuf,
-    /// Output directory [default: <flake>/generated/inventory].
-    #[arg(long, global = true, value_name = "DIR")]
+    /// The output directory given with `--out`, settled.
+    #[arg(skip)]
     pub out: Option<PathBuf>,
-    /// Output format: human or json for diagnostics and results; `graph` also prints dot or mermaid
-    /// (its human format is dot).
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    /// The output format, settled.
+    #[arg(skip)]
     pub format: OutputFormat,
+    /// `--deny-warnings`, settled.
+    #[arg(skip)]
+    pub deny_warnings: bool,
+    /// Whether `settle` has run (tests build a `Cli` with `try_parse_from`).
+    #[arg(skip)]
+    settled: bool,
+}
+
+/// Options every subcommand understands.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// The flake directory [default: the current directory or the nearest parent with a flake.nix].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub flake: Option<PathBuf>,
+    /// When to colour diagnostics; `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+    /// Print only diagnostics: no list of files, no status line.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// List every file changed, also on large fleets (which otherwise get a summary).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// `generate`'s options given before any subcommand (`inventory-gen --out DIR`): optional, so
+/// that [`Cli::settle`] can refuse them before another subcommand (`--out DIR check`). The
+/// global options (`--flake`, `--color`, `--quiet`, `--verbose`) go anywhere.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TopArgs {
+    /// Output directory [default: <flake>/generated/inventory].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// `human` or `json`: see `inventory-gen generate --help`.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Treat warnings as errors: nothing is written when there are any.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Exit 1 when any file was written, created or removed.
+    #[arg(long)]
+    pub exit_non_zero_on_change: bool,
+}
+
+impl TopArgs {
+    /// The first option given, by name, for the error when a subcommand follows it.
+    fn given(&self) -> Option<&'static str> {
+        [
+            (self.out.is_some(), "--out"),
+            (self.format.is_some(), "--format"),
+            (self.deny_warnings, "--deny-warnings"),
+            (self.exit_non_zero_on_change, "--exit-non-zero-on-change"),
+        ]
+        .into_iter()
+        .find_map(|(set, name)| set.then_some(name))
+    }
+}
+
+/// Options of `generate` (also the options of `inventory-gen` without a subcommand).
+#[derive(Args, Debug, Clone, Default)]
+pub struct GenerateArgs {
+    /// Output directory [default: <flake>/generated/inventory].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// `human`: one line per file written and a status line; `json`: one document
+    /// `{"version":1,"command":"generate","changes":[{"change","path"}],"unchanged":N}` on
+    /// stdout, diagnostics as JSON on stderr.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Treat warnings as errors: nothing is written when there are any.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Exit 1 when any file was written, created or removed (as ruff's --exit-non-zero-on-fix),
+    /// so that a pre-commit hook fails until the regenerated files are added.
+    #[arg(long)]
+    pub exit_non_zero_on_change: bool,
+}
+
+/// Options of `check`.
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// The output directory to compare [default: <flake>/generated/inventory].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also print a unified diff of each change (with `--format json`, in each change's `diff`).
+    #[arg(long)]
+    pub diff: bool,
+    /// `human`: one line per stale file and a status line; `json`: one document
+    /// `{"version":1,"command":"check","changes":[{"change","path","diff"?}],"unchanged":N}` on
+    /// stdout, diagnostics as JSON on stderr.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
     /// Treat warnings as errors.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub deny_warnings: bool,
 }
 
-#[derive(Subcommand, Debug)]
+/// Options of `eval`.
+#[derive(Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// How diagnostics are printed on stderr (the inventory itself is always JSON).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+/// Options of `show`.
+#[derive(Args, Debug, Clone)]
+pub struct ShowArgs {
+    /// The machine to show.
+    pub machine: Option<String>,
+    /// List only machines carrying this tag (repeatable: machines carrying all of them).
+    #[arg(long = "tag", value_name = "TAG", conflicts_with = "machine")]
+    pub tags: Vec<String>,
+    /// `human`: text for people; `json`: the documented `show` record (docs/inspect.md).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Options of `graph`.
+#[derive(Args, Debug, Clone)]
+pub struct GraphArgs {
+    /// Only this instance, its roles and their machines.
+    #[arg(long, value_name = "INSTANCE")]
+    pub instance: Option<String>,
+    /// Only this machine and the roles it holds.
+    #[arg(long, value_name = "MACHINE")]
+    pub machine: Option<String>,
+    /// `dot` (Graphviz), `mermaid` (a flowchart) or `json` (nodes and edges, docs/inspect.md).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Options of `migrate`.
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    /// Print what would change, as a diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// `human`: what was migrated (and the diff with --dry-run); `json`: one document
+    /// `{"version":1,"command":"migrate","dry_run","migrated","changes"}`.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Write the generated files (the default command).
-    Generate,
+    Generate(GenerateArgs),
     /// Exit 1 if any generated file would change, listing them; writes nothing.
-    Check {
-        /// Also print a unified diff of each change.
-        #[arg(long)]
-        diff: bool,
-    },
+    Check(CheckArgs),
     /// Print the statically read inventory as JSON (as `nix-instantiate --eval --strict --json` would).
-    Eval,
+    Eval(EvalArgs),
     /// Show why a machine gets each service: class, tags and every membership with its reasons
     /// and settings layers; without MACHINE, list the machines.
-    Show {
-        /// The machine to show.
-        machine: Option<String>,
-        /// List only machines carrying this tag (repeatable: machines carrying all of them).
-        #[arg(long = "tag", value_name = "TAG", conflicts_with = "machine")]
-        tags: Vec<String>,
-    },
-    /// Print instances, roles and machines as a graph: `--format dot` (also the default),
-    /// `json` or `mermaid`.
-    Graph {
-        /// Only this instance, its roles and their machines.
-        #[arg(long, value_name = "INSTANCE")]
-        instance: Option<String>,
-        /// Only this machine and the roles it holds.
-        #[arg(long, value_name = "MACHINE")]
-        machine: Option<String>,
-    },
+    Show(ShowArgs),
+    /// Print instances, roles and machines as a graph (DOT, Mermaid or JSON).
+    Graph(GraphArgs),
     /// Print the JSON Schema (draft 2020-12) of the inventory, for editors validating inventory.json.
     Schema,
     /// Rewrite legacy `services.<module>.<instance>` as `instances.<instance>` in the Nix files.
-    Migrate {
-        /// Print what would change, as a diff; write nothing.
-        #[arg(long)]
-        dry_run: bool,
+    Migrate(MigrateArgs),
+    /// Print a completion script for a shell: `inventory-gen completions bash > …`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), as installed by the Nix package.
+    #[command(hide = true)]
+    Man,
 }
 
+impl Command {
+    /// The subcommand's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Generate(_) => "generate",
+            Command::Check(_) => "check",
+            Command::Eval(_) => "eval",
+            Command::Show(_) => "show",
+            Command::Graph(_) => "graph",
+            Command::Schema => "schema",
+            Command::Migrate(_) => "migrate",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
+/// `--format` of `generate`, `check`, `eval`, `show` and `migrate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// `--format` of `graph`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Json,
+    Mermaid,
+}
+
+/// The format the pipeline prints in, whatever the subcommand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OutputFormat {
+    #[default]
     Human,
     Json,
     Dot,
     Mermaid,
+}
+
+impl From<ReportFormat> for OutputFormat {
+    fn from(f: ReportFormat) -> OutputFormat {
+        match f {
+            ReportFormat::Human => OutputFormat::Human,
+            ReportFormat::Json => OutputFormat::Json,
+        }
+    }
+}
+
+impl Cli {
+    /// Parses `std::env::args`, then [`Cli::settle`]s.
+    pub fn parse_settled() -> Result<Cli, Result<clap::Error, Diagnostic>> {
+        let cli = Cli::try_parse().map_err(Ok)?;
+        cli.settle().map_err(Err)
+    }
+
+    /// Fills the settled fields from the subcommand's options and finds the flake; a usage
+    /// problem (no flake.nix found, `--flake` where it means nothing) is an [`Outcome`] to print.
+    pub fn settle(mut self) -> Result<Cli, Diagnostic> {
+        if self.settled {
+            return Ok(self);
+        }
+        self.settled = true;
+        if let (Some(command), Some(option)) = (&self.command, self.generate.given()) {
+            let name = command.name();
+            return Err(Diagnostic::new(
+                Kind::Usage,
+                format!("`{option}` before the subcommand `{name}` is an option of `generate`"),
+            )
+            .with_hint(format!(
+                "options of a subcommand follow it (`inventory-gen {name} --help` lists them)"
+            )));
+        }
+        let command = self.command.clone().unwrap_or_else(|| {
+            Command::Generate(GenerateArgs {
+                out: self.generate.out.clone(),
+                format: self.generate.format.unwrap_or_default(),
+                deny_warnings: self.generate.deny_warnings,
+                exit_non_zero_on_change: self.generate.exit_non_zero_on_change,
+            })
+        });
+        let (out, format, deny) = match &command {
+            Command::Generate(a) => (a.out.clone(), a.format.into(), a.deny_warnings),
+            Command::Check(a) => (a.out.clone(), a.format.into(), a.deny_warnings),
+            Command::Eval(a) => (None, a.format.into(), false),
+            Command::Show(a) => (None, a.format.into(), a.deny_warnings),
+            Command::Graph(a) => (
+                None,
+                match a.format {
+                    GraphFormat::Dot => OutputFormat::Dot,
+                    GraphFormat::Json => OutputFormat::Json,
+                    GraphFormat::Mermaid => OutputFormat::Mermaid,
+                },
+                a.deny_warnings,
+            ),
+            Command::Migrate(a) => (None, a.format.into(), a.deny_warnings),
+            Command::Schema | Command::Completions { .. } | Command::Man => {
+                if self.global.flake.is_some() {
+                    return Err(Diagnostic::new(
+                        Kind::Usage,
+                        "`--flake` means nothing to this command: it reads no flake",
+                    ));
+                }
+                (None, OutputFormat::Human, false)
+            }
+        };
+        self.command = Some(command);
+        self.out = out;
+        self.format = format;
+        self.deny_warnings = deny;
+        if !matches!(
+            self.command,
+            Some(Command::Schema | Command::Completions { .. } | Command::Man)
+        ) {
+            self.flake = find_flake(self.global.flake.as_deref())?;
+        }
+        Ok(self)
+    }
+
+    fn subcommand(&self) -> &Command {
+        match &self.command {
+            Some(c) => c,
+            // Only before `settle`, which sets it.
+            None => &DEFAULT_COMMAND,
+        }
+    }
+}
+
+static DEFAULT_COMMAND: Command = Command::Generate(GenerateArgs {
+    out: None,
+    format: ReportFormat::Human,
+    deny_warnings: false,
+    exit_non_zero_on_change: false,
+});
+
+/// The flake directory: `explicit` (which must hold a flake.nix), else the current directory or
+/// the nearest parent with a flake.nix, as `nix` does: the search stops at a git repository's
+/// root (a directory with `.git`) and at the file system's root. Not finding one is a usage
+/// error (exit 2).
+fn find_flake(explicit: Option<&Path>) -> Result<PathBuf, Diagnostic> {
+    if let Some(dir) = explicit {
+        if dir.is_dir() && !dir.join("flake.nix").is_file() {
+            return Err(Diagnostic::new(
+                Kind::Usage,
+                format!("`{}` has no flake.nix", dir.display()),
+            )
+            .with_hint("--flake takes the directory that holds flake.nix"));
+        }
+        // A missing directory is reported by `read` (an I/O error, also exit 2).
+        return Ok(dir.to_path_buf());
+    }
+    let cwd = std::env::current_dir().map_err(|e| {
+        Diagnostic::new(
+            Kind::Usage,
+            format!("cannot read the current directory: {e}"),
+        )
+    })?;
+    let mut dir = cwd.as_path();
+    loop {
+        if dir.join("flake.nix").is_file() {
+            return Ok(if dir == cwd {
+                PathBuf::from(".")
+            } else {
+                dir.to_path_buf()
+            });
+        }
+        let top = dir.join(".git").exists();
+        match dir.parent() {
+            Some(parent) if !top => dir = parent,
+            _ => break,
+        }
+    }
+    let problem = Diagnostic::new(
+        Kind::Usage,
+        format!(
+            "no flake.nix in `{}` or any parent directory{}",
+            cwd.display(),
+            if dir.join(".git").exists() && dir != cwd {
+                format!(" up to the git repository's root `{}`", dir.display())
+            } else {
+                String::new()
+            }
+        ),
+    );
+    Err(problem.with_hint("run inventory-gen inside the flake, or pass --flake DIR"))
 }
 
 /// The result of running a command: what to print and how to exit.
@@ -108,11 +447,17 @@ impl Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_settled() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(Ok(e)) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+        Err(Err(problem)) => {
+            let cli = Cli::try_parse().unwrap_or_else(|_| Cli::parse_from(["inventory-gen"]));
+            let mut outcome = Outcome::new(SourceMap::default());
+            outcome.diagnostics.push(problem);
+            return ExitCode::from(print(&cli, outcome));
         }
     };
     // Deeply nested inventories recurse; give the pipeline a generous stack.
@@ -135,22 +480,40 @@ pub fn run(cli: &Cli) -> u8 {
     let mut outcome = execute(cli);
     // The process exits next: it frees everything at once.
     std::mem::forget(std::mem::take(&mut outcome.leftovers));
+    print(cli, outcome)
+}
+
+/// Whether diagnostics are coloured: `--color`, and for `auto` a terminal without `NO_COLOR`
+/// (<https://no-color.org>: set and not empty).
+fn colored(cli: &Cli) -> bool {
+    match cli.global.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Prints an outcome (stdout, then diagnostics on stderr) and returns the exit code.
+fn print(cli: &Cli, outcome: Outcome) -> u8 {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(outcome.stdout.as_bytes());
     let _ = stdout.flush();
     let mut diagnostics = outcome.diagnostics;
     diagnostics.sort_by_key(|d| (d.severity(), d.span));
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let denied = cli.deny_warnings && warnings > 0;
     if !diagnostics.is_empty() || cli.format == OutputFormat::Json {
         let text = match cli.format {
-            OutputFormat::Json => diagnostics::render_json(&outcome.sources, &diagnostics),
+            OutputFormat::Json => diagnostics::render_json(&outcome.sources, &diagnostics, denied),
             _ => {
-                let color =
-                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                let mut text = diagnostics::render_human(&outcome.sources, &diagnostics, color);
-                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-                let warnings = diagnostics.len() - errors;
+                let mut text =
+                    diagnostics::render_human(&outcome.sources, &diagnostics, colored(cli));
                 if errors + warnings > 0 {
-                    text.push_str(&summary(errors, warnings));
+                    text.push_str(&summary(errors, warnings, denied));
                 }
                 text
             }
@@ -162,7 +525,7 @@ pub fn run(cli: &Cli) -> u8 {
     exit_code(&diagnostics, outcome.code, cli.deny_warnings)
 }
 
-fn summary(errors: usize, warnings: usize) -> String {
+fn summary(errors: usize, warnings: usize, denied: bool) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("1 {word}")
@@ -170,14 +533,15 @@ fn summary(errors: usize, warnings: usize) -> String {
             format!("{n} {word}s")
         }
     };
-    match (errors, warnings) {
-        (0, w) => format!("{} emitted\n", plural(w, "warning")),
-        (e, 0) => format!("{} found\n", plural(e, "error")),
-        (e, w) => format!(
-            "{} and {} found\n",
-            plural(e, "error"),
-            plural(w, "warning")
-        ),
+    let line = match (errors, warnings) {
+        (0, w) => format!("{} emitted", plural(w, "warning")),
+        (e, 0) => format!("{} found", plural(e, "error")),
+        (e, w) => format!("{} and {} found", plural(e, "error"), plural(w, "warning")),
+    };
+    if denied {
+        format!("{line}; warnings are denied (--deny-warnings): exit 1\n")
+    } else {
+        format!("{line}\n")
     }
 }
 
@@ -197,40 +561,29 @@ fn exit_code(diagnostics: &[Diagnostic], forced: Option<u8>, deny_warnings: bool
     forced.unwrap_or(0)
 }
 
-fn usage_error(message: String) -> Outcome {
-    let mut outcome = Outcome::new(SourceMap::default());
-    outcome
-        .diagnostics
-        .push(Diagnostic::new(Kind::Usage, message));
-    outcome
-}
-
+/// Runs the command (settling `cli` first if needed) without printing.
 pub fn execute(cli: &Cli) -> Outcome {
-    let command = cli.command.as_ref().unwrap_or(&Command::Generate);
-    if matches!(cli.format, OutputFormat::Dot | OutputFormat::Mermaid)
-        && !matches!(command, Command::Graph { .. })
-    {
-        return usage_error(format!(
-            "`--format {}` is only for `graph`",
-            if cli.format == OutputFormat::Dot {
-                "dot"
-            } else {
-                "mermaid"
-            }
-        ));
-    }
-    match command {
-        Command::Eval => eval(cli),
-        Command::Generate => generate(cli, None),
-        Command::Check { diff } => generate(cli, Some(*diff)),
-        Command::Show { machine, tags } => inspect(cli, |ctx, json| match machine {
+    let cli = match cli.clone().settle() {
+        Ok(cli) => cli,
+        Err(problem) => {
+            let mut outcome = Outcome::new(SourceMap::default());
+            outcome.diagnostics.push(problem);
+            return outcome;
+        }
+    };
+    let cli = &cli;
+    match cli.subcommand() {
+        Command::Eval(_) => eval(cli),
+        Command::Generate(_) => generate(cli, None),
+        Command::Check(args) => generate(cli, Some(args.diff)),
+        Command::Show(args) => inspect(cli, |ctx, json| match &args.machine {
             Some(m) => crate::inspect::show::machine(ctx, m, json),
-            None => crate::inspect::show::machines(ctx, tags, json),
+            None => crate::inspect::show::machines(ctx, &args.tags, json),
         }),
-        Command::Graph { instance, machine } => {
+        Command::Graph(args) => {
             let filter = crate::inspect::graph::Filter {
-                instance: instance.clone(),
-                machine: machine.clone(),
+                instance: args.instance.clone(),
+                machine: args.machine.clone(),
             };
             inspect(cli, |ctx, _| match cli.format {
                 OutputFormat::Json => crate::inspect::graph::json_text(ctx, &filter),
@@ -243,8 +596,60 @@ pub fn execute(cli: &Cli) -> Outcome {
             outcome.stdout = crate::schema::render();
             outcome
         }
-        Command::Migrate { dry_run } => migrate(cli, *dry_run),
+        Command::Migrate(args) => migrate(cli, args.dry_run),
+        Command::Completions { shell } => {
+            let mut outcome = Outcome::new(SourceMap::default());
+            let mut bytes = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as CommandFactory>::command(),
+                "inventory-gen",
+                &mut bytes,
+            );
+            outcome.stdout = String::from_utf8_lossy(&bytes).into_owned();
+            outcome
+        }
+        Command::Man => {
+            let mut outcome = Outcome::new(SourceMap::default());
+            outcome.stdout = man_page();
+            outcome
+        }
     }
+}
+
+/// The man page: `inventory-gen(1)` with every subcommand's options in it.
+fn man_page() -> String {
+    let command = <Cli as CommandFactory>::command();
+    let mut bytes = Vec::new();
+    let man = clap_mangen::Man::new(command.clone());
+    let _ = man.render_title(&mut bytes);
+    let _ = man.render_name_section(&mut bytes);
+    let _ = man.render_synopsis_section(&mut bytes);
+    let _ = man.render_description_section(&mut bytes);
+    let _ = man.render_options_section(&mut bytes);
+    // One section per subcommand, with its own options (clap_mangen lists only their names).
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = sub.get_name();
+        // Leaked once per subcommand, by a command that prints and exits.
+        let title: &'static str = format!("inventory-gen {name}").leak();
+        let mut sub = sub.clone().name(title);
+        sub.build();
+        let mut section = Vec::new();
+        let man = clap_mangen::Man::new(sub);
+        let _ = man.render_synopsis_section(&mut section);
+        let _ = man.render_description_section(&mut section);
+        let _ = man.render_options_section(&mut section);
+        let text = String::from_utf8_lossy(&section)
+            .replace(
+                ".SH SYNOPSIS",
+                &format!(".SH \"COMMAND {}\"", name.to_uppercase()),
+            )
+            .replace(".SH DESCRIPTION\n", "")
+            .replace(".SH OPTIONS\n", "");
+        bytes.extend_from_slice(text.as_bytes());
+    }
+    let _ = man.render_version_section(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Runs read → lower → resolve, then `render` on the graph (`show`, `graph`); a rendering
@@ -523,86 +928,9 @@ fn generate_with(
         .strip_prefix(&flake.root)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| out.clone());
-    let json = cli.format == OutputFormat::Json;
-    let mut report = Vec::new();
-    for (path, change) in &plan.changes {
-        let verb = match (change, check.is_some()) {
-            (crate::write::Change::Create, false) => "created",
-            (crate::write::Change::Update { .. }, false) => "updated",
-            (crate::write::Change::Remove { .. }, false) => "removed",
-            (crate::write::Change::Create, true) => "would create",
-            (crate::write::Change::Update { .. }, true) => "would update",
-            (crate::write::Change::Remove { .. }, true) => "would remove",
-        };
-        report.push((verb, shown.join(path)));
-    }
-    match check {
-        Some(diff) => {
-            if json {
-                outcome.stdout = json_report(&report, plan.unchanged, "check");
-            } else {
-                for (verb, path) in &report {
-                    outcome
-                        .stdout
-                        .push_str(&format!("{verb} {}\n", path.display()));
-                }
-                if diff {
-                    for (path, change) in &plan.changes {
-                        let new = files.get(path).map(String::as_str);
-                        outcome.stdout.push_str(&crate::write::diff(
-                            &shown.join(path),
-                            change,
-                            new,
-                        ));
-                    }
-                }
-                if plan.changes.is_empty() {
-                    outcome.stdout.push_str(&format!(
-                        "{} is up to date ({} files)\n",
-                        shown.display(),
-                        plan.unchanged
-                    ));
-                } else {
-                    outcome.stdout.push_str(&format!(
-                        "{} is stale: {} of {} files would change; run `inventory-gen` to update\n",
-                        shown.display(),
-                        plan.changes.len(),
-                        plan.changes.len() + plan.unchanged
-                    ));
-                }
-            }
-            if !plan.changes.is_empty() {
-                outcome.code = Some(1);
-            }
-        }
-        None => {
-            if json {
-                outcome.stdout = json_report(&report, plan.unchanged, "generate");
-            } else {
-                for (verb, path) in &report {
-                    outcome
-                        .stdout
-                        .push_str(&format!("{verb} {}\n", path.display()));
-                }
-                outcome.stdout.push_str(&format!(
-                    "{}: {} changed, {} unchanged\n",
-                    shown.display(),
-                    plan.changes.len(),
-                    plan.unchanged
-                ));
-                if plan
-                    .changes
-                    .values()
-                    .any(|c| *c == crate::write::Change::Create)
-                {
-                    outcome.stdout.push_str(&format!(
-                        "hint: flakes only see files git knows: git add {}\n",
-                        shown.display()
-                    ));
-                }
-            }
-        }
-    }
+    let (stdout, code) = report(cli, check, &shown, &plan, &files);
+    outcome.stdout = stdout;
+    outcome.code = code;
     outcome
         .leftovers
         .push(Box::new((flake, graph, files, plan)));
@@ -650,20 +978,128 @@ fn write_out(
     Ok(plan)
 }
 
-fn json_report(report: &[(&str, PathBuf)], unchanged: usize, command: &str) -> String {
-    let changes: Vec<serde_json::Value> = report
-        .iter()
-        .map(|(verb, path)| serde_json::json!({ "change": verb.replace(' ', "-"), "path": path }))
-        .collect();
-    let doc = serde_json::json!({
-        "version": 1,
-        "command": command,
-        "changes": changes,
-        "unchanged": unchanged,
-    });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+/// Above this many changed files, `generate` and `check` print a summary by kind instead of one
+/// line per file (unless `--verbose`): a first generation of a large fleet is thousands of lines.
+const LIST_AT_MOST: usize = 20;
+
+/// What `generate` (`check = None`) or `check` (`Some(diff)`) prints about `plan`, and the exit
+/// code it forces: 1 for stale files, and for any change with `--exit-non-zero-on-change`.
+fn report(
+    cli: &Cli,
+    check: Option<bool>,
+    shown: &Path,
+    plan: &crate::write::Plan,
+    files: &std::collections::BTreeMap<PathBuf, String>,
+) -> (String, Option<u8>) {
+    use crate::write::Change;
+    let exit_on_change = matches!(
+        cli.subcommand(),
+        Command::Generate(GenerateArgs {
+            exit_non_zero_on_change: true,
+            ..
+        })
+    );
+    let code = (!plan.changes.is_empty() && (check.is_some() || exit_on_change)).then_some(1);
+    let verb = |change: &Change| match (change, check.is_some()) {
+        (Change::Create, false) => "created",
+        (Change::Update { .. }, false) => "updated",
+        (Change::Remove { .. }, false) => "removed",
+        (Change::Create, true) => "would create",
+        (Change::Update { .. }, true) => "would update",
+        (Change::Remove { .. }, true) => "would remove",
+    };
+    let diff = |path: &PathBuf, change: &Change| {
+        crate::write::diff(
+            &shown.join(path),
+            change,
+            files.get(path).map(String::as_str),
+        )
+    };
+    if cli.format == OutputFormat::Json {
+        let changes: Vec<serde_json::Value> = plan
+            .changes
+            .iter()
+            .map(|(path, change)| {
+                let mut entry = serde_json::json!({
+                    "change": verb(change).replace(' ', "-"),
+                    "path": shown.join(path),
+                });
+                if check == Some(true) {
+                    entry["diff"] = serde_json::Value::String(diff(path, change));
+                }
+                entry
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "version": 1,
+            "command": if check.is_some() { "check" } else { "generate" },
+            "changes": changes,
+            "unchanged": plan.unchanged,
+        });
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        text.push('\n');
+        return (text, code);
+    }
+    let mut text = String::new();
+    if !cli.global.quiet {
+        if plan.changes.len() <= LIST_AT_MOST || cli.global.verbose {
+            for (path, change) in &plan.changes {
+                text.push_str(&format!(
+                    "{} {}\n",
+                    verb(change),
+                    shown.join(path).display()
+                ));
+            }
+        } else {
+            let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+            for change in plan.changes.values() {
+                *counts.entry(verb(change)).or_default() += 1;
+            }
+            let counts: Vec<String> = counts
+                .iter()
+                .map(|(verb, n)| format!("{verb} {n} files"))
+                .collect();
+            text.push_str(&format!("{} (--verbose lists them)\n", counts.join(", ")));
+        }
+    }
+    if check == Some(true) {
+        for (path, change) in &plan.changes {
+            text.push_str(&diff(path, change));
+        }
+    }
+    if cli.global.quiet {
+        return (text, code);
+    }
+    let total = plan.changes.len() + plan.unchanged;
+    match check {
+        Some(_) if plan.changes.is_empty() => text.push_str(&format!(
+            "{} is up to date ({total} files)\n",
+            shown.display(),
+        )),
+        Some(_) => text.push_str(&format!(
+            "{} is stale: {} of {total} files would change; run `inventory-gen` to update\n",
+            shown.display(),
+            plan.changes.len(),
+        )),
+        None => {
+            text.push_str(&format!(
+                "{}: {} changed, {} unchanged\n",
+                shown.display(),
+                plan.changes.len(),
+                plan.unchanged
+            ));
+            if plan.changes.values().any(|c| *c == Change::Create) {
+                text.push_str(&format!(
+                    "hint: flakes only see files git knows: git add {}\n",
+                    shown.display()
+                ));
+            }
+            if code.is_some() {
+                text.push_str("files changed: exit 1 (--exit-non-zero-on-change)\n");
+            }
+        }
+    }
+    (text, code)
 }
 
 fn eval(cli: &Cli) -> Outcome {

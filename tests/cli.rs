@@ -4,6 +4,13 @@
 //! both output formats, legacy `services` (a warning, fatal with `--deny-warnings`; `migrate
 //! --dry-run`), the stale → regenerate → up-to-date cycle on a scratch copy, a foreign
 //! file in the output directory stopping the run, and a removed machine losing its stub.
+//!
+//! And what users of pre-commit, ruff, nix and git expect (issue 17): the pre-commit hook's own
+//! entry (read from `.pre-commit-hooks.yaml`) failing when it creates files; the flake found
+//! from a subdirectory and a missing one being a usage error; "did you mean" for transposed
+//! letters; `check --diff --format json` carrying the diff; `--deny-warnings` saying so; options
+//! a subcommand does not take rejected; `--quiet`; a summary on large fleets (`--verbose` lists);
+//! `show` and `graph` on a broken inventory.
 
 mod common;
 
@@ -92,6 +99,32 @@ fn transcript() {
             "--out",
             "/tmp/elsewhere",
         ],
+        // Options a subcommand does not take are usage errors, wherever they are written.
+        vec!["show", "--out", "x", "--flake", "tests/cases/mesh"],
+        vec!["--out", "x", "check", "--flake", "tests/cases/mesh"],
+        vec!["schema", "--flake", "tests/cases/mesh"],
+        vec!["check", "--format", "dot", "--flake", "tests/cases/mesh"],
+        vec!["--quiet", "--verbose", "check"],
+        vec!["--flake", "tests/cases/mesh/services"],
+        // Transposed letters get a suggestion.
+        vec!["show", "wbe", "--flake", "templates/default"],
+        vec!["show", "--tag", "nxios", "--flake", "tests/cases/mesh"],
+        vec![
+            "graph",
+            "--machine",
+            "gatewya",
+            "--flake",
+            "tests/cases/mesh",
+        ],
+        vec![
+            "check",
+            "--flake",
+            "tests/cases/warn-unused-tag",
+            "--deny-warnings",
+            "--format",
+            "json",
+        ],
+        vec!["check", "--flake", "tests/cases/mesh", "--quiet"],
     ] {
         codes.push(run(&mut log, &root, &scratch, &args));
     }
@@ -106,11 +139,38 @@ fn transcript() {
     let flake_arg = flake.display().to_string();
     for args in [
         vec!["check", "--diff", "--flake", &flake_arg],
+        vec!["check", "--diff", "--format", "json", "--flake", &flake_arg],
         vec!["--flake", &flake_arg],
         vec!["check", "--flake", &flake_arg],
     ] {
         codes.push(run(&mut log, &root, &scratch, &args));
     }
+    // Run from a subdirectory, the flake is found upward.
+    codes.push(run(&mut log, &flake.join("services"), &scratch, &["check"]));
+    codes.push(run(
+        &mut log,
+        &flake.join("services"),
+        &scratch,
+        &["show", "db"],
+    ));
+
+    // The pre-commit hook, as `.pre-commit-hooks.yaml` runs it: after `git rm -r generated` it
+    // recreates the files and fails (pre-commit does not see untracked files); once they are
+    // there it passes.
+    let hooks = std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).expect("hooks");
+    let entry = hooks
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("entry: inventory-gen generate"))
+        .expect("a generate hook");
+    let mut hook: Vec<&str> = vec!["generate"];
+    hook.extend(entry.split_whitespace());
+    let generated = flake.join("generated");
+    let saved = scratch.join("generated.saved");
+    std::fs::rename(&generated, &saved).expect("move generated");
+    codes.push(run(&mut log, &flake, &scratch, &hook));
+    codes.push(run(&mut log, &flake, &scratch, &hook));
+    std::fs::remove_dir_all(&generated).expect("remove");
+    std::fs::rename(&saved, &generated).expect("restore generated");
     // A file the tool did not write stops the run before anything is written.
     let foreign = flake.join("generated/inventory/machines/notes.txt");
     std::fs::write(&foreign, "my notes\n").expect("write");
@@ -137,9 +197,29 @@ fn transcript() {
             .exists()
     );
     assert_ne!(before, std::fs::read_to_string(&index).expect("read"));
+
+    // No flake.nix here or above (the scratch directory is outside any git repository).
+    let empty = scratch.join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    codes.push(run(&mut log, &empty, &scratch, &["check"]));
+
+    // A large fleet gets a summary, the list with --verbose.
+    let fleet = scratch.join("fleet");
+    std::fs::create_dir_all(&fleet).expect("mkdir");
+    let machines: String = (1..=30).map(|i| format!("m{i:02} = {{ }}; ")).collect();
+    std::fs::write(
+        fleet.join("flake.nix"),
+        format!("{{\n  outputs = _: {{\n    inventory.machines = {{ {machines}}};\n  }};\n}}\n"),
+    )
+    .expect("write");
+    codes.push(run(&mut log, &fleet, &scratch, &["check"]));
+    codes.push(run(&mut log, &fleet, &scratch, &["check", "--verbose"]));
     assert_eq!(
         codes,
-        [0, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 2, 2, 2, 1, 0, 0, 1, 0],
+        [
+            0, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 1, 1, 0,
+            0, 0, 0, 1, 0, 1, 0, 2, 1, 1
+        ],
         "exit codes:\n{log}"
     );
 

@@ -16,7 +16,7 @@ use super::{
     Context, MachineJson, MembershipJson, ModuleJson, ServiceJson, VERSION, machine_json,
     membership_json, module_json, to_json_text,
 };
-use crate::diagnostics::{Diagnostic, Kind, suggest};
+use crate::diagnostics::{Diagnostic, Kind, did_you_mean};
 use crate::read::data::DataKind;
 use crate::resolve::{InstanceGraph, LegacyGraph, MachineGraph, RoleGraph};
 use serde::Serialize;
@@ -99,10 +99,9 @@ fn unknown(what: &str, name: &str, names: Vec<&str>) -> Diagnostic {
         Kind::Usage,
         format!("{what} `{name}` is not in the inventory"),
     );
-    match suggest(name, names.iter().copied()) {
-        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-        None if names.is_empty() => d.with_hint(format!("the inventory has no {what}s")),
-        None => d.with_hint(format!("{what}s: {}", names.join(", "))),
+    match did_you_mean(name, &format!("{what}s"), &names) {
+        Some(hint) => d.with_hint(hint),
+        None => d.with_hint(format!("the inventory has no {what}s")),
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
     Context, LayerJson, MachineJson, ModuleJson, ReasonJson, VERSION, layers_json, machine_json,
     module_json, reasons_json, service_text, to_json_text,
 };
-use crate::diagnostics::{Diagnostic, Kind, suggest};
+use crate::diagnostics::{Diagnostic, Kind, did_you_mean};
 use crate::emit::nix::attr_name;
 use crate::resolve::MachineGraph;
 use serde::Serialize;
@@ -88,13 +88,9 @@ fn unknown_machine(ctx: &Context, name: &str) -> Diagnostic {
         Kind::Usage,
         format!("machine `{name}` is not in the inventory"),
     );
-    match suggest(name, names.iter().copied()) {
-        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-        None if names.is_empty() => d.with_hint("the inventory has no machines"),
-        None => d.with_hint(format!(
-            "machines: {} (`inventory-gen show` lists them)",
-            names.join(", ")
-        )),
+    match did_you_mean(name, "machines", &names) {
+        Some(hint) => d.with_hint(hint),
+        None => d.with_hint("the inventory has no machines"),
     }
 }
 
@@ -253,13 +249,9 @@ fn unknown_tag(ctx: &Context, tag: &str) -> Diagnostic {
         .collect();
     let d = Diagnostic::new(Kind::Usage, format!("no machine carries tag `{tag}`"));
     let list: Vec<&str> = known.iter().copied().collect();
-    match suggest(tag, known.iter().copied()) {
-        Some(s) => d.with_hint(format!(
-            "did you mean `{s}`? tags in use: {}",
-            list.join(", ")
-        )),
-        None if list.is_empty() => d.with_hint("the inventory has no machines"),
-        None => d.with_hint(format!("tags in use: {}", list.join(", "))),
+    match did_you_mean(tag, "tags in use", &list) {
+        Some(hint) => d.with_hint(hint),
+        None => d.with_hint("the inventory has no machines"),
     }
 }
 
