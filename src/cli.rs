@@ -653,19 +653,37 @@ fn man_page() -> String {
 }
 
 /// Runs read → lower → resolve, then `render` on the graph (`show`, `graph`); a rendering
-/// failure (an unknown name on the command line) is a diagnostic.
+/// failure (an unknown name on the command line) is a diagnostic. Errors in the inventory do not
+/// stop it: what resolved is shown, what holds an error is marked ([`crate::inspect::Broken`]),
+/// and the errors are printed and exit 1 as for `check`.
 fn inspect(
     cli: &Cli,
     render: impl FnOnce(&crate::inspect::Context, bool) -> Result<String, Diagnostic>,
 ) -> Outcome {
     let mut outcome = Outcome::new(SourceMap::default());
-    let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
+    let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    outcome.diagnostics = diagnostics;
+    let Some(data) = flake.inventory.take() else {
+        outcome.sources = std::mem::take(&mut flake.sources);
         return outcome;
     };
+    let (inventory, lower_diagnostics) = crate::lower::lower(&data);
+    outcome.diagnostics.extend(lower_diagnostics);
+    let (mut graph, resolve_diagnostics) =
+        crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+    outcome.diagnostics.extend(resolve_diagnostics);
+    outcome.diagnostics.extend(crate::resolve::resolve_legacy(
+        &mut graph,
+        &inventory,
+        &flake.legacy_modules,
+    ));
+    outcome.sources = std::mem::take(&mut flake.sources);
+    let broken = crate::inspect::Broken::find(Some(&data), &outcome.diagnostics);
     let ctx = crate::inspect::Context {
         graph: &graph,
         sources: &outcome.sources,
         root: &flake.root,
+        broken: &broken,
     };
     match render(&ctx, cli.format == OutputFormat::Json) {
         Ok(text) => outcome.stdout = text,
@@ -704,15 +722,8 @@ fn out_dir(cli: &Cli, flake_root: &Path) -> PathBuf {
     result
 }
 
-/// Runs read → lower → resolve; `None` when an error (or a denied warning) stops the run.
-fn resolve_flake(
-    cli: &Cli,
-    outcome: &mut Outcome,
-) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
-    resolve_flake_then(cli, outcome, &mut |_| {})
-}
-
-/// [`resolve_flake`], calling `lowered` with the inventory as soon as it is typed.
+/// Runs read → lower → resolve, calling `lowered` with the inventory as soon as it is typed;
+/// `None` when an error (or a denied warning) stops the run.
 fn resolve_flake_then(
     cli: &Cli,
     outcome: &mut Outcome,

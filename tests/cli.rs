@@ -203,6 +203,32 @@ fn transcript() {
     std::fs::create_dir_all(&empty).expect("mkdir");
     codes.push(run(&mut log, &empty, &scratch, &["check"]));
 
+    // A broken inventory is still shown: what resolved, with what holds an error marked; exit 1.
+    let broken = scratch.join("broken");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    copy_flake(&root.join("tests/cases/mesh"), &broken);
+    let clan = broken.join("clan.nix");
+    let text = std::fs::read_to_string(&clan).expect("clan.nix");
+    let text = text
+        .replace(
+            "roles.hub.machines.db = { };",
+            "roles.hub.machines.dbb = { };",
+        )
+        .replace(
+            "gateway.tags = [ \"dc\" ];",
+            "gateway.tags = [ \"dc\" ];\n      gateway.machineClass = \"windows\";",
+        );
+    std::fs::write(&clan, text).expect("write");
+    for args in [
+        vec!["show"],
+        vec!["show", "db"],
+        vec!["graph", "--format", "mermaid"],
+        vec!["graph", "--machine", "gateway"],
+        vec!["show", "gateway", "--format", "json"],
+    ] {
+        codes.push(run(&mut log, &broken, &scratch, &args));
+    }
+
     // A large fleet gets a summary, the list with --verbose.
     let fleet = scratch.join("fleet");
     std::fs::create_dir_all(&fleet).expect("mkdir");
@@ -218,7 +244,7 @@ fn transcript() {
         codes,
         [
             0, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 1, 1, 0,
-            0, 0, 0, 1, 0, 1, 0, 2, 1, 1
+            0, 0, 0, 1, 0, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1
         ],
         "exit codes:\n{log}"
     );
