@@ -111,7 +111,8 @@ impl TopArgs {
 /// Options of `generate` (also the options of `inventory-gen` without a subcommand).
 #[derive(Args, Debug, Clone, Default)]
 pub struct GenerateArgs {
-    /// Output directory [default: <flake>/generated/inventory].
+    /// Output directory [default: $INVENTORY_GEN_OUT relative to the flake, else
+    /// <flake>/generated/inventory].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// `human`: one line per file written and a status line; `json`: one document
@@ -131,7 +132,8 @@ pub struct GenerateArgs {
 /// Options of `check`.
 #[derive(Args, Debug, Clone)]
 pub struct CheckArgs {
-    /// The output directory to compare [default: <flake>/generated/inventory].
+    /// The output directory to compare [default: $INVENTORY_GEN_OUT relative to the flake, else
+    /// <flake>/generated/inventory].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also print a unified diff of each change (with `--format json`, in each change's `diff`).
@@ -349,6 +351,14 @@ impl Cli {
             Some(Command::Schema | Command::Completions { .. } | Command::Man)
         ) {
             self.flake = find_flake(self.global.flake.as_deref())?;
+        }
+        // The Nix app and hook of a flake whose generated directory is not the default pass it
+        // this way (relative to the flake), so that every subcommand can run through them.
+        if matches!(self.command, Some(Command::Generate(_) | Command::Check(_)))
+            && self.out.is_none()
+            && let Some(out) = std::env::var_os("INVENTORY_GEN_OUT").filter(|v| !v.is_empty())
+        {
+            self.out = Some(self.flake.join(out));
         }
         Ok(self)
     }
