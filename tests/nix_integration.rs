@@ -658,6 +658,17 @@ fn template_evaluates_with_flake_parts() {
     assert_eq!(names(&flake["checks"]), ["inventory-gen"]);
     assert_eq!(names(&flake["services"]), ["motd"]);
     assert_eq!(names(&flake["machineDirs"]), ["db", "laptop", "web"]);
+
+    // modules/common.nix goes to every machine, darwin ones too: only options nix-darwin has.
+    // NixOS-only settings are in modules/nixos.nix; darwin's stateVersion is a number.
+    let modules = eval("template.nix", Some("modules"));
+    assert_eq!(names(&modules["common"]["options"]), ["nix"]);
+    assert_eq!(names(&modules["darwin"]["options"]), ["nixpkgs", "system"]);
+    assert!(modules["darwin"]["stateVersion"].is_u64());
+    for nixos_only in ["boot", "fileSystems"] {
+        assert!(names(&modules["nixos"]["options"]).contains(&nixos_only.to_string()));
+    }
+    assert!(modules["nixos"]["stateVersion"].is_string());
     assert!(
         flake["package"]
             .as_str()
