@@ -263,3 +263,33 @@ fn transcript() {
             .header("expected", "actual")
     );
 }
+
+/// `--color always` colours diagnostics even into a pipe; `never` and `auto` (not a terminal
+/// here, and NO_COLOR set) do not.
+#[test]
+fn color_flag() {
+    let root = common::repo_root();
+    let stderr = |color: &str, no_color: bool| {
+        let mut command = Command::cargo_bin("inventory-gen").expect("binary");
+        command.current_dir(&root).args([
+            "check",
+            "--flake",
+            "tests/cases/warn-unused-tag",
+            "--color",
+            color,
+        ]);
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        let out = command.output().expect("run");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(stderr("always", true).contains("\x1b["));
+    assert!(stderr("always", false).contains("\x1b["));
+    assert!(!stderr("never", false).contains("\x1b["));
+    assert!(!stderr("auto", true).contains("\x1b["));
+    assert!(stderr("never", false).contains("warning[unused-tag]"));
+}

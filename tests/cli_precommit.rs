@@ -64,8 +64,9 @@ fn hook_fails_when_it_creates_files() {
 
     let bin = assert_cmd::cargo::cargo_bin("inventory-gen");
     let path = std::env::join_paths(
-        std::iter::once(bin.parent().expect("bin dir").to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        std::iter::once(bin.parent().expect("bin dir").to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
     )
     .expect("PATH");
     let hook = || -> Output {
@@ -83,7 +84,10 @@ fn hook_fails_when_it_creates_files() {
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert_eq!(first.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Failed"), "{stdout}");
-    assert!(stdout.contains("created generated/inventory/machines/db.nix"), "{stdout}");
+    assert!(
+        stdout.contains("created generated/inventory/machines/db.nix"),
+        "{stdout}"
+    );
     assert!(fleet.join("generated/inventory/default.nix").is_file());
 
     git(&fleet, &["add", "-A"]);
