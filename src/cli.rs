@@ -237,6 +237,8 @@ fn inspect(
         &flake.legacy_modules,
     ));
     outcome.sources = std::mem::take(&mut flake.sources);
+    let unknown_settings = crate::interface::check(&graph, &mut outcome.sources, &flake.root);
+    outcome.diagnostics.extend(unknown_settings);
     let broken = crate::inspect::Broken::find(Some(&data), &outcome.diagnostics);
     let ctx = crate::inspect::Context {
         graph: &graph,
@@ -323,6 +325,8 @@ fn resolve_flake_then(
         None => crate::resolve::Graph::default(),
     };
     outcome.sources = std::mem::take(&mut flake.sources);
+    let unknown_settings = crate::interface::check(&graph, &mut outcome.sources, &flake.root);
+    outcome.diagnostics.extend(unknown_settings);
     if stop(outcome) {
         return None;
     }

@@ -229,6 +229,23 @@ fn transcript() {
         codes.push(run(&mut log, &broken, &scratch, &args));
     }
 
+    // A settings key the local module's interface does not declare: an error at the key.
+    let fleet_copy = scratch.join("template");
+    std::fs::create_dir_all(&fleet_copy).expect("mkdir");
+    copy_flake(&root.join("templates/default"), &fleet_copy);
+    let flake_nix = fleet_copy.join("flake.nix");
+    let text = std::fs::read_to_string(&flake_nix).expect("flake.nix");
+    std::fs::write(
+        &flake_nix,
+        text.replacen(
+            "roles.default.settings.message",
+            "roles.default.settings.mesage",
+            1,
+        ),
+    )
+    .expect("write");
+    codes.push(run(&mut log, &fleet_copy, &scratch, &["check"]));
+
     // A large fleet gets a summary, the list with --verbose.
     let fleet = scratch.join("fleet");
     std::fs::create_dir_all(&fleet).expect("mkdir");
@@ -244,7 +261,7 @@ fn transcript() {
         codes,
         [
             0, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 1, 1, 0,
-            0, 0, 0, 1, 0, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1
+            0, 0, 0, 1, 0, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1
         ],
         "exit codes:\n{log}"
     );
@@ -292,4 +309,91 @@ fn color_flag() {
     assert!(!stderr("never", false).contains("\x1b["));
     assert!(!stderr("auto", true).contains("\x1b["));
     assert!(stderr("never", false).contains("warning[unused-tag]"));
+}
+
+/// Settings keys against a local module's static interface (issue 17, item 7): a key the
+/// interface does not declare is an `unknown-key` error at the key with a suggestion, also
+/// inside option groups and through the interface's `imports`; freeform and computed interfaces,
+/// and roles without one, are left to Nix.
+#[test]
+fn settings_keys_against_static_interfaces() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let flake = |name: &str, interface: &str, settings: &str| {
+        let dir = temp.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join("flake.nix"),
+            format!(
+                "{{\n  outputs = _: {{\n    modules.svc = ./svc.nix;\n    inventory = {{\n      machines.a = {{ }};\n      instances.i = {{\n        module.name = \"svc\";\n        module.input = \"self\";\n        roles.r.machines.a.settings = {settings};\n      }};\n    }};\n  }};\n}}\n"
+            ),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("svc.nix"),
+            format!(
+                "{{ ... }}:\n{{\n  _class = \"clan.service\";\n  manifest.name = \"svc\";\n  roles.r{interface};\n}}\n"
+            ),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("iface.nix"),
+            "{ lib, ... }:\n{\n  options.port = lib.mkOption { type = lib.types.port; };\n}\n",
+        )
+        .expect("write");
+        dir
+    };
+    let check = |dir: &Path| {
+        let out = Command::cargo_bin("inventory-gen")
+            .expect("binary")
+            .args(["check", "--flake"])
+            .arg(dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let declared = ".interface = { lib, ... }: { imports = [ ./iface.nix ]; options.group.inner = lib.mkEnableOption \"inner\"; }";
+
+    let typo = flake(
+        "typo",
+        declared,
+        "{ port = 1; group.inner = true; group.innr = false; prot = 2; }",
+    );
+    let (code, stderr) = check(&typo);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("error[unknown-key]: role `r` of service module `svc` declares no option `settings.group.innr`"), "{stderr}");
+    assert!(stderr.contains("did you mean `inner`?"), "{stderr}");
+    assert!(
+        stderr.contains("declares no option `settings.prot`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean `port`? declared options: group, port"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("flake.nix:9:"), "{stderr}");
+    assert!(stderr.contains("2 errors found"), "{stderr}");
+
+    let fine = flake("fine", declared, "{ port = 1; group.inner = true; }");
+    assert_eq!(check(&fine).0, 1, "not generated yet: stale, no error");
+    assert!(!check(&fine).1.contains("error"), "{}", check(&fine).1);
+
+    for (name, interface) in [
+        (
+            "freeform",
+            ".interface = { lib, ... }: { freeformType = lib.types.attrs; options.port = lib.mkOption { }; }",
+        ),
+        (
+            "computed",
+            ".interface = { lib, ... }: { options = lib.genAttrs [ \"port\" ] (_: lib.mkOption { }); }",
+        ),
+        ("none", ".description = \"no interface\""),
+    ] {
+        let dir = flake(name, interface, "{ prot = 2; }");
+        let (_, stderr) = check(&dir);
+        assert!(!stderr.contains("unknown-key"), "{name}: {stderr}");
+    }
 }
