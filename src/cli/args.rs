@@ -458,7 +458,7 @@ pub fn man_page() -> String {
                 ".SH SYNOPSIS",
                 &format!(".SH \"COMMAND {}\"", name.to_uppercase()),
             )
-            .replace(".SH DESCRIPTION\n", "")
+            .replace(".SH DESCRIPTION\n", ".PP\n")
             .replace(".SH OPTIONS\n", "");
         bytes.extend_from_slice(text.as_bytes());
     }
