@@ -385,7 +385,7 @@ static DEFAULT_COMMAND: Command = Command::Generate(GenerateArgs {
 /// error (exit 2).
 fn find_flake(explicit: Option<&Path>) -> Result<PathBuf, Diagnostic> {
     if let Some(dir) = explicit {
-        if dir.is_dir() && !dir.join("flake.nix").is_file() {
+        if dir.exists() && !dir.join("flake.nix").is_file() {
             return Err(Diagnostic::new(
                 Kind::Usage,
                 format!("`{}` has no flake.nix", dir.display()),
