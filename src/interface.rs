@@ -84,6 +84,8 @@ impl Files<'_> {
                 self.sources.add(display, real.to_path_buf(), text)
             }
         };
+        // Shapes rnix would take minutes over are refused first, as `read` does.
+        crate::read::nesting::check(self.sources.text(file), file).ok()?;
         let parse = rnix::Root::parse(self.sources.text(file));
         if !parse.errors().is_empty() {
             return None;
