@@ -491,3 +491,98 @@ fn check_data(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The static interface of each role of `svc.nix` among `files` (name, text), as option
+    /// names (groups as `a.b`); `None` for a role left to Nix.
+    fn roles_of(files: &[(&str, &str)]) -> BTreeMap<String, Option<Vec<String>>> {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let root = temp.path().canonicalize().expect("canonical");
+        for (name, text) in files {
+            std::fs::write(root.join(name), text).expect("write");
+        }
+        let mut sources = SourceMap::default();
+        let mut files = Files {
+            sources: &mut sources,
+            root: &root,
+            parsed: BTreeMap::new(),
+        };
+        let mut roles = Roles::new();
+        if module_roles(&mut files, &root.join("svc.nix"), &mut roles, 0).is_none() {
+            return BTreeMap::new();
+        }
+        fn names(prefix: &str, map: &BTreeMap<String, Declared>, out: &mut Vec<String>) {
+            for (k, d) in map {
+                match d {
+                    Declared::Option(_) => out.push(format!("{prefix}{k}")),
+                    Declared::Group(g) => names(&format!("{prefix}{k}."), g, out),
+                }
+            }
+        }
+        roles
+            .into_iter()
+            .map(|(name, (_, state))| {
+                let options = match state {
+                    Interface::Static(map) => {
+                        let mut out = Vec::new();
+                        names("", &map, &mut out);
+                        Some(out)
+                    }
+                    Interface::Absent | Interface::Unknown => None,
+                };
+                (name, options)
+            })
+            .collect()
+    }
+
+    fn some(names: &[&str]) -> Option<Vec<String>> {
+        Some(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn dotted_nested_and_imported_declarations() {
+        let roles = roles_of(&[
+            (
+                "svc.nix",
+                "{ ... }: {\n  roles.a.interface.options.port = lib.mkOption { };\n  roles.b = { interface = ./iface.nix; };\n  roles.c.interface = { lib, ... }: { options = { x.y = lib.mkEnableOption \"y\"; z = mkOption { }; }; };\n  imports = [ ./more.nix ];\n}\n",
+            ),
+            (
+                "iface.nix",
+                "{ lib, ... }: { imports = [ ./base.nix ]; options.host = lib.mkOption { }; }\n",
+            ),
+            (
+                "base.nix",
+                "{ lib, ... }: { options.user = lib.mkOption { }; }\n",
+            ),
+            (
+                "more.nix",
+                "{ ... }: { roles.a.interface = { lib, ... }: { options.extra = lib.mkPackageOption pkgs \"x\" { }; }; roles.d.description = \"none\"; }\n",
+            ),
+        ]);
+        assert_eq!(roles["a"], some(&["extra", "port"]));
+        assert_eq!(roles["b"], some(&["host", "user"]));
+        assert_eq!(roles["c"], some(&["x.y", "z"]));
+        // No interface anywhere: not checked.
+        assert_eq!(roles["d"], None);
+    }
+
+    #[test]
+    fn freeform_and_computed_interfaces_are_left_to_nix() {
+        let roles = roles_of(&[(
+            "svc.nix",
+            "{ ... }: {\n  roles.free.interface = { lib, ... }: { freeformType = lib.types.attrs; options.x = lib.mkOption { }; };\n  roles.conf.interface = { lib, ... }: { config.freeformType = lib.types.attrs; };\n  roles.computed.interface = { lib, ... }: { options = lib.genAttrs [ \"x\" ] (_: lib.mkOption { }); };\n  roles.value.interface = { lib, ... }: { options.x = someOption; };\n  roles.dynamic.interface = { lib, ... }: { options.${name} = lib.mkOption { }; };\n  roles.outside.interface = { imports = [ ../elsewhere.nix ]; };\n}\n",
+        )]);
+        for role in ["free", "conf", "computed", "value", "dynamic", "outside"] {
+            assert_eq!(roles[role], None, "{role}");
+        }
+    }
+
+    #[test]
+    fn unparsable_or_missing_modules_are_not_checked() {
+        assert!(roles_of(&[("svc.nix", "{ roles.a = ")]).is_empty());
+        assert!(roles_of(&[("other.nix", "{ }")]).is_empty());
+    }
+}
