@@ -139,8 +139,8 @@ in
         example = literalExpression "./nix/generated";
         description = ''
           The generated directory: a path inside the flake, or a path relative to
-          `inventory-gen.directory` (the tool's `--out`). The app, the check and the hook pass it
-          on with `--out` when it is not the default.
+          `inventory-gen.directory` (the tool's `--out`). When it is not the default, the app and
+          the hook pass it on as `INVENTORY_GEN_OUT`, the check with `--out`.
         '';
       };
 
