@@ -41,19 +41,18 @@ impl Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::parse_settled() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(Ok(e)) => {
+        Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
-        Err(Err(problem)) => {
-            let cli = Cli::try_parse().unwrap_or_else(|_| Cli::parse_from(["inventory-gen"]));
-            let mut outcome = Outcome::new(SourceMap::default());
-            outcome.diagnostics.push(problem);
-            return ExitCode::from(print(&cli, outcome));
-        }
     };
+    if let Err(problem) = cli.settle() {
+        let mut outcome = Outcome::new(SourceMap::default());
+        outcome.diagnostics.push(problem);
+        return ExitCode::from(print(&cli, outcome));
+    }
     // Deeply nested inventories recurse; give the pipeline a generous stack.
     let handle = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
@@ -157,14 +156,12 @@ fn exit_code(diagnostics: &[Diagnostic], forced: Option<u8>, deny_warnings: bool
 
 /// Runs the command (settling `cli` first if needed) without printing.
 pub fn execute(cli: &Cli) -> Outcome {
-    let cli = match cli.clone().settle() {
-        Ok(cli) => cli,
-        Err(problem) => {
-            let mut outcome = Outcome::new(SourceMap::default());
-            outcome.diagnostics.push(problem);
-            return outcome;
-        }
-    };
+    let mut cli = cli.clone();
+    if let Err(problem) = cli.settle() {
+        let mut outcome = Outcome::new(SourceMap::default());
+        outcome.diagnostics.push(problem);
+        return outcome;
+    }
     let cli = &cli;
     match cli.subcommand() {
         Command::Eval(_) => eval(cli),

@@ -286,17 +286,12 @@ impl From<ReportFormat> for OutputFormat {
 }
 
 impl Cli {
-    /// Parses `std::env::args`, then [`Cli::settle`]s.
-    pub fn parse_settled() -> Result<Cli, Result<clap::Error, Diagnostic>> {
-        let cli = Cli::try_parse().map_err(Ok)?;
-        cli.settle().map_err(Err)
-    }
-
     /// Fills the settled fields from the subcommand's options and finds the flake; a usage
-    /// problem (no flake.nix found, `--flake` where it means nothing) is an [`Outcome`] to print.
-    pub fn settle(mut self) -> Result<Cli, Diagnostic> {
+    /// problem (no flake.nix found, `--flake` where it means nothing) is a diagnostic to print
+    /// (with the `--format` and `--color` settled so far).
+    pub fn settle(&mut self) -> Result<(), Diagnostic> {
         if self.settled {
-            return Ok(self);
+            return Ok(());
         }
         self.settled = true;
         if let (Some(command), Some(option)) = (&self.command, self.generate.given()) {
@@ -360,7 +355,7 @@ impl Cli {
         {
             self.out = Some(self.flake.join(out));
         }
-        Ok(self)
+        Ok(())
     }
 
     pub(crate) fn subcommand(&self) -> &Command {
