@@ -62,9 +62,10 @@ let
     else
       "${toString cfg.directory}/${generatedRelative}";
 
-  # `--out` (resolved by the tool against the working directory), only when not the default:
-  # relative for the app and the hook (run at the flake's root), under `$src` for the check.
-  outArgs = lib.optionalString (!defaultGenerated) " --out ${lib.escapeShellArg generatedRelative}";
+  # The generated directory, only when not the default: for the app and the hook as
+  # INVENTORY_GEN_OUT (relative to the flake, read by `generate` and `check` only, so that other
+  # subcommands run through the app too), for the check as `--out` under `$src`.
+  outEnv = lib.optionalString (!defaultGenerated) "export INVENTORY_GEN_OUT=${lib.escapeShellArg generatedRelative}; ";
   checkOutArgs = lib.optionalString (!defaultGenerated) " --out \"$src\"/${lib.escapeShellArg generatedRelative}";
 
   # Files whose changes may change the generated files (a Python regex, as pre-commit wants).
@@ -138,8 +139,8 @@ in
         example = literalExpression "./nix/generated";
         description = ''
           The generated directory: a path inside the flake, or a path relative to
-          `inventory-gen.directory` (the tool's `--out`). The app, the check and the hook pass it
-          on with `--out` when it is not the default.
+          `inventory-gen.directory` (the tool's `--out`). When it is not the default, the app and
+          the hook pass it on as `INVENTORY_GEN_OUT`, the check with `--out`.
         '';
       };
 
@@ -288,7 +289,7 @@ in
           if defaultGenerated then
             exe
           else
-            "${pkgs.writeShellScript "inventory-gen" ''exec ${exe} "$@"${outArgs}''}";
+            "${pkgs.writeShellScript "inventory-gen" ''${outEnv}exec ${exe} "$@"''}";
       in
       {
         # `config` is spelled out, so that its contents may depend on `options`.
@@ -327,7 +328,8 @@ in
               enable = lib.mkDefault true;
               name = "inventory-gen";
               description = "Regenerate ${generatedRelative} from the flake's inventory";
-              entry = program;
+              # Fails when it wrote anything: pre-commit does not notice new untracked files.
+              entry = "${program} generate --exit-non-zero-on-change";
               pass_filenames = false;
               files = hookFiles;
             };

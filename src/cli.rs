@@ -2,85 +2,18 @@
 //! maps the outcome to the documented exit codes: 0 ok, 1 inventory errors or stale files,
 //! 2 usage or I/O failure. Nothing here panics on bad input: every failure is a diagnostic.
 
+mod args;
+
+pub use args::{
+    CheckArgs, Cli, Color, Command, EvalArgs, GenerateArgs, GlobalArgs, GraphArgs, GraphFormat,
+    MigrateArgs, OutputFormat, ReportFormat, ShowArgs, TopArgs, man_page,
+};
+
 use crate::diagnostics::{self, Diagnostic, Kind, SourceMap};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "inventory-gen",
-    version,
-    about = "Reads a clan inventory statically from a flake and writes one NixOS / nix-darwin module per machine.",
-    long_about = None
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// The flake directory.
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
-    pub flake: PathBuf,
-    /// Output directory [default: <flake>/generated/inventory].
-    #[arg(long, global = true, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Output format: human or json for diagnostics and results; `graph` also prints dot or mermaid
-    /// (its human format is dot).
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
-    /// Treat warnings as errors.
-    #[arg(long, global = true)]
-    pub deny_warnings: bool,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Write the generated files (the default command).
-    Generate,
-    /// Exit 1 if any generated file would change, listing them; writes nothing.
-    Check {
-        /// Also print a unified diff of each change.
-        #[arg(long)]
-        diff: bool,
-    },
-    /// Print the statically read inventory as JSON (as `nix-instantiate --eval --strict --json` would).
-    Eval,
-    /// Show why a machine gets each service: class, tags and every membership with its reasons
-    /// and settings layers; without MACHINE, list the machines.
-    Show {
-        /// The machine to show.
-        machine: Option<String>,
-        /// List only machines carrying this tag (repeatable: machines carrying all of them).
-        #[arg(long = "tag", value_name = "TAG", conflicts_with = "machine")]
-        tags: Vec<String>,
-    },
-    /// Print instances, roles and machines as a graph: `--format dot` (also the default),
-    /// `json` or `mermaid`.
-    Graph {
-        /// Only this instance, its roles and their machines.
-        #[arg(long, value_name = "INSTANCE")]
-        instance: Option<String>,
-        /// Only this machine and the roles it holds.
-        #[arg(long, value_name = "MACHINE")]
-        machine: Option<String>,
-    },
-    /// Print the JSON Schema (draft 2020-12) of the inventory, for editors validating inventory.json.
-    Schema,
-    /// Rewrite legacy `services.<module>.<instance>` as `instances.<instance>` in the Nix files.
-    Migrate {
-        /// Print what would change, as a diff; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Human,
-    Json,
-    Dot,
-    Mermaid,
-}
 
 /// The result of running a command: what to print and how to exit.
 pub struct Outcome {
@@ -108,13 +41,18 @@ impl Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Err(problem) = cli.settle() {
+        let mut outcome = Outcome::new(SourceMap::default());
+        outcome.diagnostics.push(problem);
+        return ExitCode::from(print(&cli, outcome));
+    }
     // Deeply nested inventories recurse; give the pipeline a generous stack.
     let handle = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
@@ -135,22 +73,40 @@ pub fn run(cli: &Cli) -> u8 {
     let mut outcome = execute(cli);
     // The process exits next: it frees everything at once.
     std::mem::forget(std::mem::take(&mut outcome.leftovers));
+    print(cli, outcome)
+}
+
+/// Whether diagnostics are coloured: `--color`, and for `auto` a terminal without `NO_COLOR`
+/// (<https://no-color.org>: set and not empty).
+fn colored(cli: &Cli) -> bool {
+    match cli.global.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Prints an outcome (stdout, then diagnostics on stderr) and returns the exit code.
+fn print(cli: &Cli, outcome: Outcome) -> u8 {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(outcome.stdout.as_bytes());
     let _ = stdout.flush();
     let mut diagnostics = outcome.diagnostics;
     diagnostics.sort_by_key(|d| (d.severity(), d.span));
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let denied = cli.deny_warnings && warnings > 0;
     if !diagnostics.is_empty() || cli.format == OutputFormat::Json {
         let text = match cli.format {
-            OutputFormat::Json => diagnostics::render_json(&outcome.sources, &diagnostics),
+            OutputFormat::Json => diagnostics::render_json(&outcome.sources, &diagnostics, denied),
             _ => {
-                let color =
-                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                let mut text = diagnostics::render_human(&outcome.sources, &diagnostics, color);
-                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-                let warnings = diagnostics.len() - errors;
+                let mut text =
+                    diagnostics::render_human(&outcome.sources, &diagnostics, colored(cli));
                 if errors + warnings > 0 {
-                    text.push_str(&summary(errors, warnings));
+                    text.push_str(&summary(errors, warnings, denied));
                 }
                 text
             }
@@ -162,7 +118,7 @@ pub fn run(cli: &Cli) -> u8 {
     exit_code(&diagnostics, outcome.code, cli.deny_warnings)
 }
 
-fn summary(errors: usize, warnings: usize) -> String {
+fn summary(errors: usize, warnings: usize, denied: bool) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("1 {word}")
@@ -170,14 +126,15 @@ fn summary(errors: usize, warnings: usize) -> String {
             format!("{n} {word}s")
         }
     };
-    match (errors, warnings) {
-        (0, w) => format!("{} emitted\n", plural(w, "warning")),
-        (e, 0) => format!("{} found\n", plural(e, "error")),
-        (e, w) => format!(
-            "{} and {} found\n",
-            plural(e, "error"),
-            plural(w, "warning")
-        ),
+    let line = match (errors, warnings) {
+        (0, w) => format!("{} emitted", plural(w, "warning")),
+        (e, 0) => format!("{} found", plural(e, "error")),
+        (e, w) => format!("{} and {} found", plural(e, "error"), plural(w, "warning")),
+    };
+    if denied {
+        format!("{line}; warnings are denied (--deny-warnings): exit 1\n")
+    } else {
+        format!("{line}\n")
     }
 }
 
@@ -197,40 +154,27 @@ fn exit_code(diagnostics: &[Diagnostic], forced: Option<u8>, deny_warnings: bool
     forced.unwrap_or(0)
 }
 
-fn usage_error(message: String) -> Outcome {
-    let mut outcome = Outcome::new(SourceMap::default());
-    outcome
-        .diagnostics
-        .push(Diagnostic::new(Kind::Usage, message));
-    outcome
-}
-
+/// Runs the command (settling `cli` first if needed) without printing.
 pub fn execute(cli: &Cli) -> Outcome {
-    let command = cli.command.as_ref().unwrap_or(&Command::Generate);
-    if matches!(cli.format, OutputFormat::Dot | OutputFormat::Mermaid)
-        && !matches!(command, Command::Graph { .. })
-    {
-        return usage_error(format!(
-            "`--format {}` is only for `graph`",
-            if cli.format == OutputFormat::Dot {
-                "dot"
-            } else {
-                "mermaid"
-            }
-        ));
+    let mut cli = cli.clone();
+    if let Err(problem) = cli.settle() {
+        let mut outcome = Outcome::new(SourceMap::default());
+        outcome.diagnostics.push(problem);
+        return outcome;
     }
-    match command {
-        Command::Eval => eval(cli),
-        Command::Generate => generate(cli, None),
-        Command::Check { diff } => generate(cli, Some(*diff)),
-        Command::Show { machine, tags } => inspect(cli, |ctx, json| match machine {
+    let cli = &cli;
+    match cli.subcommand() {
+        Command::Eval(_) => eval(cli),
+        Command::Generate(_) => generate(cli, None),
+        Command::Check(args) => generate(cli, Some(args.diff)),
+        Command::Show(args) => inspect(cli, |ctx, json| match &args.machine {
             Some(m) => crate::inspect::show::machine(ctx, m, json),
-            None => crate::inspect::show::machines(ctx, tags, json),
+            None => crate::inspect::show::machines(ctx, &args.tags, json),
         }),
-        Command::Graph { instance, machine } => {
+        Command::Graph(args) => {
             let filter = crate::inspect::graph::Filter {
-                instance: instance.clone(),
-                machine: machine.clone(),
+                instance: args.instance.clone(),
+                machine: args.machine.clone(),
             };
             inspect(cli, |ctx, _| match cli.format {
                 OutputFormat::Json => crate::inspect::graph::json_text(ctx, &filter),
@@ -243,24 +187,61 @@ pub fn execute(cli: &Cli) -> Outcome {
             outcome.stdout = crate::schema::render();
             outcome
         }
-        Command::Migrate { dry_run } => migrate(cli, *dry_run),
+        Command::Migrate(args) => migrate(cli, args.dry_run),
+        Command::Completions { shell } => {
+            let mut outcome = Outcome::new(SourceMap::default());
+            let mut bytes = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as CommandFactory>::command(),
+                "inventory-gen",
+                &mut bytes,
+            );
+            outcome.stdout = String::from_utf8_lossy(&bytes).into_owned();
+            outcome
+        }
+        Command::Man => {
+            let mut outcome = Outcome::new(SourceMap::default());
+            outcome.stdout = man_page();
+            outcome
+        }
     }
 }
 
 /// Runs read → lower → resolve, then `render` on the graph (`show`, `graph`); a rendering
-/// failure (an unknown name on the command line) is a diagnostic.
+/// failure (an unknown name on the command line) is a diagnostic. Errors in the inventory do not
+/// stop it: what resolved is shown, what holds an error is marked ([`crate::inspect::Broken`]),
+/// and the errors are printed and exit 1 as for `check`.
 fn inspect(
     cli: &Cli,
     render: impl FnOnce(&crate::inspect::Context, bool) -> Result<String, Diagnostic>,
 ) -> Outcome {
     let mut outcome = Outcome::new(SourceMap::default());
-    let Some((flake, graph)) = resolve_flake(cli, &mut outcome) else {
+    let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    outcome.diagnostics = diagnostics;
+    let Some(data) = flake.inventory.take() else {
+        outcome.sources = std::mem::take(&mut flake.sources);
         return outcome;
     };
+    let (inventory, lower_diagnostics) = crate::lower::lower(&data);
+    outcome.diagnostics.extend(lower_diagnostics);
+    let (mut graph, resolve_diagnostics) =
+        crate::resolve::resolve(&inventory, &flake.modules, &flake.inputs);
+    outcome.diagnostics.extend(resolve_diagnostics);
+    outcome.diagnostics.extend(crate::resolve::resolve_legacy(
+        &mut graph,
+        &inventory,
+        &flake.legacy_modules,
+    ));
+    outcome.sources = std::mem::take(&mut flake.sources);
+    let unknown_settings = crate::interface::check(&graph, &mut outcome.sources, &flake.root);
+    outcome.diagnostics.extend(unknown_settings);
+    let broken = crate::inspect::Broken::find(Some(&data), &outcome.diagnostics);
     let ctx = crate::inspect::Context {
         graph: &graph,
         sources: &outcome.sources,
         root: &flake.root,
+        broken: &broken,
     };
     match render(&ctx, cli.format == OutputFormat::Json) {
         Ok(text) => outcome.stdout = text,
@@ -299,15 +280,8 @@ fn out_dir(cli: &Cli, flake_root: &Path) -> PathBuf {
     result
 }
 
-/// Runs read → lower → resolve; `None` when an error (or a denied warning) stops the run.
-fn resolve_flake(
-    cli: &Cli,
-    outcome: &mut Outcome,
-) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
-    resolve_flake_then(cli, outcome, &mut |_| {})
-}
-
-/// [`resolve_flake`], calling `lowered` with the inventory as soon as it is typed.
+/// Runs read → lower → resolve, calling `lowered` with the inventory as soon as it is typed;
+/// `None` when an error (or a denied warning) stops the run.
 fn resolve_flake_then(
     cli: &Cli,
     outcome: &mut Outcome,
@@ -348,6 +322,8 @@ fn resolve_flake_then(
         None => crate::resolve::Graph::default(),
     };
     outcome.sources = std::mem::take(&mut flake.sources);
+    let unknown_settings = crate::interface::check(&graph, &mut outcome.sources, &flake.root);
+    outcome.diagnostics.extend(unknown_settings);
     if stop(outcome) {
         return None;
     }
@@ -523,86 +499,9 @@ fn generate_with(
         .strip_prefix(&flake.root)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| out.clone());
-    let json = cli.format == OutputFormat::Json;
-    let mut report = Vec::new();
-    for (path, change) in &plan.changes {
-        let verb = match (change, check.is_some()) {
-            (crate::write::Change::Create, false) => "created",
-            (crate::write::Change::Update { .. }, false) => "updated",
-            (crate::write::Change::Remove { .. }, false) => "removed",
-            (crate::write::Change::Create, true) => "would create",
-            (crate::write::Change::Update { .. }, true) => "would update",
-            (crate::write::Change::Remove { .. }, true) => "would remove",
-        };
-        report.push((verb, shown.join(path)));
-    }
-    match check {
-        Some(diff) => {
-            if json {
-                outcome.stdout = json_report(&report, plan.unchanged, "check");
-            } else {
-                for (verb, path) in &report {
-                    outcome
-                        .stdout
-                        .push_str(&format!("{verb} {}\n", path.display()));
-                }
-                if diff {
-                    for (path, change) in &plan.changes {
-                        let new = files.get(path).map(String::as_str);
-                        outcome.stdout.push_str(&crate::write::diff(
-                            &shown.join(path),
-                            change,
-                            new,
-                        ));
-                    }
-                }
-                if plan.changes.is_empty() {
-                    outcome.stdout.push_str(&format!(
-                        "{} is up to date ({} files)\n",
-                        shown.display(),
-                        plan.unchanged
-                    ));
-                } else {
-                    outcome.stdout.push_str(&format!(
-                        "{} is stale: {} of {} files would change; run `inventory-gen` to update\n",
-                        shown.display(),
-                        plan.changes.len(),
-                        plan.changes.len() + plan.unchanged
-                    ));
-                }
-            }
-            if !plan.changes.is_empty() {
-                outcome.code = Some(1);
-            }
-        }
-        None => {
-            if json {
-                outcome.stdout = json_report(&report, plan.unchanged, "generate");
-            } else {
-                for (verb, path) in &report {
-                    outcome
-                        .stdout
-                        .push_str(&format!("{verb} {}\n", path.display()));
-                }
-                outcome.stdout.push_str(&format!(
-                    "{}: {} changed, {} unchanged\n",
-                    shown.display(),
-                    plan.changes.len(),
-                    plan.unchanged
-                ));
-                if plan
-                    .changes
-                    .values()
-                    .any(|c| *c == crate::write::Change::Create)
-                {
-                    outcome.stdout.push_str(&format!(
-                        "hint: flakes only see files git knows: git add {}\n",
-                        shown.display()
-                    ));
-                }
-            }
-        }
-    }
+    let (stdout, code) = report(cli, check, &shown, &plan, &files);
+    outcome.stdout = stdout;
+    outcome.code = code;
     outcome
         .leftovers
         .push(Box::new((flake, graph, files, plan)));
@@ -650,20 +549,128 @@ fn write_out(
     Ok(plan)
 }
 
-fn json_report(report: &[(&str, PathBuf)], unchanged: usize, command: &str) -> String {
-    let changes: Vec<serde_json::Value> = report
-        .iter()
-        .map(|(verb, path)| serde_json::json!({ "change": verb.replace(' ', "-"), "path": path }))
-        .collect();
-    let doc = serde_json::json!({
-        "version": 1,
-        "command": command,
-        "changes": changes,
-        "unchanged": unchanged,
-    });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+/// Above this many changed files, `generate` and `check` print a summary by kind instead of one
+/// line per file (unless `--verbose`): a first generation of a large fleet is thousands of lines.
+const LIST_AT_MOST: usize = 20;
+
+/// What `generate` (`check = None`) or `check` (`Some(diff)`) prints about `plan`, and the exit
+/// code it forces: 1 for stale files, and for any change with `--exit-non-zero-on-change`.
+fn report(
+    cli: &Cli,
+    check: Option<bool>,
+    shown: &Path,
+    plan: &crate::write::Plan,
+    files: &std::collections::BTreeMap<PathBuf, String>,
+) -> (String, Option<u8>) {
+    use crate::write::Change;
+    let exit_on_change = matches!(
+        cli.subcommand(),
+        Command::Generate(GenerateArgs {
+            exit_non_zero_on_change: true,
+            ..
+        })
+    );
+    let code = (!plan.changes.is_empty() && (check.is_some() || exit_on_change)).then_some(1);
+    let verb = |change: &Change| match (change, check.is_some()) {
+        (Change::Create, false) => "created",
+        (Change::Update { .. }, false) => "updated",
+        (Change::Remove { .. }, false) => "removed",
+        (Change::Create, true) => "would create",
+        (Change::Update { .. }, true) => "would update",
+        (Change::Remove { .. }, true) => "would remove",
+    };
+    let diff = |path: &PathBuf, change: &Change| {
+        crate::write::diff(
+            &shown.join(path),
+            change,
+            files.get(path).map(String::as_str),
+        )
+    };
+    if cli.format == OutputFormat::Json {
+        let changes: Vec<serde_json::Value> = plan
+            .changes
+            .iter()
+            .map(|(path, change)| {
+                let mut entry = serde_json::json!({
+                    "change": verb(change).replace(' ', "-"),
+                    "path": shown.join(path),
+                });
+                if check == Some(true) {
+                    entry["diff"] = serde_json::Value::String(diff(path, change));
+                }
+                entry
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "version": 1,
+            "command": if check.is_some() { "check" } else { "generate" },
+            "changes": changes,
+            "unchanged": plan.unchanged,
+        });
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        text.push('\n');
+        return (text, code);
+    }
+    let mut text = String::new();
+    if !cli.global.quiet {
+        if plan.changes.len() <= LIST_AT_MOST || cli.global.verbose {
+            for (path, change) in &plan.changes {
+                text.push_str(&format!(
+                    "{} {}\n",
+                    verb(change),
+                    shown.join(path).display()
+                ));
+            }
+        } else {
+            let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+            for change in plan.changes.values() {
+                *counts.entry(verb(change)).or_default() += 1;
+            }
+            let counts: Vec<String> = counts
+                .iter()
+                .map(|(verb, n)| format!("{verb} {n} files"))
+                .collect();
+            text.push_str(&format!("{} (--verbose lists them)\n", counts.join(", ")));
+        }
+    }
+    if check == Some(true) {
+        for (path, change) in &plan.changes {
+            text.push_str(&diff(path, change));
+        }
+    }
+    if cli.global.quiet {
+        return (text, code);
+    }
+    let total = plan.changes.len() + plan.unchanged;
+    match check {
+        Some(_) if plan.changes.is_empty() => text.push_str(&format!(
+            "{} is up to date ({total} files)\n",
+            shown.display(),
+        )),
+        Some(_) => text.push_str(&format!(
+            "{} is stale: {} of {total} files would change; run `inventory-gen` to update\n",
+            shown.display(),
+            plan.changes.len(),
+        )),
+        None => {
+            text.push_str(&format!(
+                "{}: {} changed, {} unchanged\n",
+                shown.display(),
+                plan.changes.len(),
+                plan.unchanged
+            ));
+            if plan.changes.values().any(|c| *c == Change::Create) {
+                text.push_str(&format!(
+                    "hint: flakes only see files git knows: git add {}\n",
+                    shown.display()
+                ));
+            }
+            if code.is_some() {
+                text.push_str("files changed: exit 1 (--exit-non-zero-on-change)\n");
+            }
+        }
+    }
+    (text, code)
 }
 
 fn eval(cli: &Cli) -> Outcome {
@@ -802,7 +809,12 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
         outcome.stdout.push('\n');
         return outcome;
     }
-    outcome.stdout = report;
+    // `--quiet`: only the diff that --dry-run asks for.
+    outcome.stdout = if cli.global.quiet {
+        String::new()
+    } else {
+        report
+    };
     if dry_run {
         for change in plan.files.values() {
             outcome.stdout.push_str(
@@ -817,6 +829,9 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
         }
     }
     let files: Vec<&str> = plan.files.values().map(|c| c.display.as_str()).collect();
+    if cli.global.quiet {
+        return outcome;
+    }
     if inventory.services.is_empty() {
         outcome.stdout.push_str("no legacy `services` to migrate\n");
     } else if plan.migrated.is_empty() {

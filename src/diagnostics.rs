@@ -382,8 +382,13 @@ fn json_location(sources: &SourceMap, span: Span) -> JsonLocation<'_> {
     }
 }
 
-/// The JSON form of diagnostics, one document: `{"version":1,"diagnostics":[…]}`.
-pub fn render_json(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+/// The JSON form of diagnostics, one document: `{"version":1,"diagnostics":[…]}`, with
+/// `"warnings_denied": true` when `--deny-warnings` made the warnings fail the run.
+pub fn render_json(
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+    warnings_denied: bool,
+) -> String {
     let list: Vec<JsonDiagnostic> = diagnostics
         .iter()
         .map(|d| JsonDiagnostic {
@@ -403,39 +408,65 @@ pub fn render_json(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
             hint: d.hint.as_deref(),
         })
         .collect();
-    let doc = serde_json::json!({ "version": 1, "diagnostics": list });
+    let mut doc = serde_json::json!({ "version": 1, "diagnostics": list });
+    if warnings_denied {
+        // `--deny-warnings` turned the warnings into the reason for exit 1.
+        doc["warnings_denied"] = serde_json::Value::Bool(true);
+    }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
 }
 
-/// Closest candidate by edit distance, for "did you mean" hints.
+/// The closest candidate to a misspelt `name`, for "did you mean" hints: by Damerau–Levenshtein
+/// distance (a transposition such as `wbe` → `web` is one edit), at most a third of the longer
+/// name (at least 1); ties go to the higher Jaro–Winkler similarity (a shared prefix), then to
+/// the first name in order. Case differences count as edits. `None` when nothing is close.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1) && *d > 0)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
+    let mut best: Option<(usize, f64, &'a str)> = None;
+    for c in candidates {
+        let distance = strsim::damerau_levenshtein(name, c);
+        let longer = name.chars().count().max(c.chars().count());
+        if distance == 0 || distance > (longer / 3).max(1) {
+            continue;
+        }
+        let similarity = strsim::jaro_winkler(name, c);
+        let better = match best {
+            None => true,
+            Some((d, s, _)) => distance < d || (distance == d && similarity > s),
+        };
+        if better {
+            best = Some((distance, similarity, c));
         }
     }
-    row[b.len()]
+    best.map(|(_, _, c)| c)
+}
+
+/// How many candidates a hint lists before "and N more".
+const LISTED: usize = 12;
+
+/// `label: a, b, c` (the first [`LISTED`], then "and N more"); `None` for no candidates, so
+/// that no hint ever ends in an empty list.
+pub fn candidates(label: &str, names: &[&str]) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
+    let mut text = format!("{label}: {}", names[..names.len().min(LISTED)].join(", "));
+    if names.len() > LISTED {
+        text.push_str(&format!(" and {} more", names.len() - LISTED));
+    }
+    Some(text)
+}
+
+/// The hint for an unknown `name`: "did you mean `x`?" when one candidate is close, followed by
+/// the candidates under `label`; `None` when there are no candidates at all (the caller says
+/// what to do instead).
+pub fn did_you_mean(name: &str, label: &str, names: &[&str]) -> Option<String> {
+    let list = candidates(label, names)?;
+    Some(match suggest(name, names.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? {list}"),
+        None => list,
+    })
 }
 
 #[cfg(test)]
@@ -496,5 +527,35 @@ mod tests {
     fn suggestions_pick_close_names_only() {
         assert_eq!(suggest("sevrer", ["server", "client"]), Some("server"));
         assert_eq!(suggest("zzz", ["server", "client"]), None);
+        assert_eq!(suggest("server", ["server"]), None);
+    }
+
+    #[test]
+    fn transpositions_are_one_edit() {
+        // Plain Levenshtein counts these as two edits, too many for three- and four-letter names.
+        assert_eq!(suggest("wbe", ["db", "web", "laptop"]), Some("web"));
+        assert_eq!(suggest("egde", ["edge", "all", "nixos"]), Some("edge"));
+        assert_eq!(suggest("nxios", ["nixos", "darwin"]), Some("nixos"));
+    }
+
+    #[test]
+    fn ties_go_to_the_shared_prefix() {
+        assert_eq!(suggest("dbb", ["xbb", "dba"]), Some("dba"));
+    }
+
+    #[test]
+    fn hints_never_list_nothing() {
+        assert_eq!(did_you_mean("x", "tags in use", &[]), None);
+        assert_eq!(candidates("roles", &[]), None);
+        assert_eq!(
+            did_you_mean("wbe", "machines", &["db", "web"]).as_deref(),
+            Some("did you mean `web`? machines: db, web")
+        );
+        let many: Vec<String> = (0..15).map(|i| format!("m{i:02}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            candidates("machines", &many).as_deref(),
+            Some("machines: m00, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11 and 3 more")
+        );
     }
 }

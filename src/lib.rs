@@ -13,6 +13,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod emit;
 pub mod inspect;
+pub mod interface;
 pub mod lock;
 pub mod lower;
 pub mod migrate;

@@ -14,7 +14,7 @@
 //! machines carrying each of its `tags` (in the order written, each tag's machines sorted);
 //! `enabled = false` skips the instance. Every legacy instance gets a `legacy-service` warning.
 
-use crate::diagnostics::{Diagnostic, Kind, Span, suggest};
+use crate::diagnostics::{Diagnostic, Kind, Span, did_you_mean, suggest};
 use crate::lower::{Class, Deploy, Inventory, Meta};
 use crate::read::data::Data;
 use crate::read::{LegacyModule, Module, ModuleSource};
@@ -232,12 +232,10 @@ pub fn resolve(
                         ),
                     )
                     .with_label("unknown role");
-                    d = d.with_hint(match suggest(role, names.iter().copied()) {
-                        Some(s) => {
-                            format!("did you mean `{s}`? `{name}` defines: {}", names.join(", "))
-                        }
-                        None => format!("`{name}` defines: {}", names.join(", ")),
-                    });
+                    d = d.with_hint(
+                        did_you_mean(role, &format!("`{name}` defines"), &names)
+                            .unwrap_or_else(|| format!("`{name}` defines no roles")),
+                    );
                     if let Some(m) = modules.get(name) {
                         d = d.with_note(m.key_span, "module registered here");
                     }
@@ -294,13 +292,10 @@ pub fn resolve(
                         format!("no machine has tag `{tag}` (instance `{iname}`, role `{rname}`)"),
                     )
                     .with_label("matches nothing");
-                    d = match suggest(tag, known.iter().copied()) {
-                        Some(s) => d.with_hint(format!(
-                            "did you mean `{s}`? tags in use: {}",
-                            known.join(", ")
-                        )),
-                        None => d.with_hint(format!("tags in use: {}", known.join(", "))),
-                    };
+                    d = d.with_hint(
+                        did_you_mean(tag, "tags in use", &known)
+                            .unwrap_or_else(|| "no machine has any tag".into()),
+                    );
                     diagnostics.push(d);
                     continue;
                 };
@@ -615,13 +610,8 @@ pub fn resolve_legacy(
                             }
                             None => {
                                 let known: Vec<&str> = tagged.keys().copied().collect();
-                                let mut hint = match suggest(&tag.value, known.iter().copied()) {
-                                    Some(s) => format!(
-                                        "did you mean `{s}`? tags in use: {}",
-                                        known.join(", ")
-                                    ),
-                                    None => format!("tags in use: {}", known.join(", ")),
-                                };
+                                let mut hint = did_you_mean(&tag.value, "tags in use", &known)
+                                    .unwrap_or_else(|| "no machine has any tag".into());
                                 if before {
                                     hint.push_str(
                                         "; clan-core's legacy builder also dropped the machines of the tags listed before this one, inventory-gen keeps them",

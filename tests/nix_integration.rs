@@ -475,14 +475,16 @@ fn flake_module_adds_app_and_check() {
     let via = eval(FM, Some("viaProjectFlake"));
     assert_eq!(via["system"]["package"], "inventory-gen-0.1.0 (project)");
 
-    // A generated directory elsewhere is passed on with --out, to the app, the check and the hook.
+    // A generated directory elsewhere is passed on (INVENTORY_GEN_OUT for the app and the hook,
+    // --out for the check).
     let custom = eval(FM, Some("customGenerated"));
     let program = custom["script"].as_str().unwrap();
     assert_contains(
         program,
         &[
             "exec /nix/store/",
-            "/bin/inventory-gen \"$@\" --out nix/generated",
+            "export INVENTORY_GEN_OUT=nix/generated; exec /nix/store/",
+            "/bin/inventory-gen \"$@\"",
         ],
     );
     assert_contains(
@@ -514,7 +516,7 @@ fn flake_module_defines_the_pre_commit_hook_only_with_git_hooks() {
         hook["entry"]
             .as_str()
             .unwrap()
-            .ends_with("/bin/inventory-gen"),
+            .ends_with("/bin/inventory-gen generate --exit-non-zero-on-change"),
         "{}",
         hook["entry"]
     );
@@ -593,6 +595,9 @@ fn project_flake_outputs() {
         root.join("Cargo.lock").to_str().unwrap()
     );
     assert!(strings(&package["buildRustPackageArgs"]).contains(&"src"));
+    // Completions and the man page are installed from the built binary.
+    assert!(strings(&package["buildRustPackageArgs"]).contains(&"postInstall"));
+    assert!(strings(&package["buildRustPackageArgs"]).contains(&"nativeBuildInputs"));
     let source = package["source"].as_object().unwrap();
     if source.is_empty() {
         eprintln!(
@@ -678,6 +683,17 @@ fn template_evaluates_with_flake_parts() {
     assert_eq!(names(&flake["checks"]), ["inventory-gen"]);
     assert_eq!(names(&flake["services"]), ["motd"]);
     assert_eq!(names(&flake["machineDirs"]), ["db", "laptop", "web"]);
+
+    // modules/common.nix goes to every machine, darwin ones too: only options nix-darwin has.
+    // NixOS-only settings are in modules/nixos.nix; darwin's stateVersion is a number.
+    let modules = eval("template.nix", Some("modules"));
+    assert_eq!(names(&modules["common"]["options"]), ["nix"]);
+    assert_eq!(names(&modules["darwin"]["options"]), ["nixpkgs", "system"]);
+    assert!(modules["darwin"]["stateVersion"].is_u64());
+    for nixos_only in ["boot", "fileSystems"] {
+        assert!(names(&modules["nixos"]["options"]).contains(&nixos_only.to_string()));
+    }
+    assert!(modules["nixos"]["stateVersion"].is_string());
     assert!(
         flake["package"]
             .as_str()
@@ -758,7 +774,15 @@ fn pre_commit_hooks_yaml_declares_both_hooks() {
         hook.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     };
     let ids: Vec<_> = hooks.iter().map(|hook| get(hook, "id").unwrap()).collect();
-    assert_eq!(ids, ["inventory-gen", "inventory-gen-check"]);
+    assert_eq!(
+        ids,
+        [
+            "inventory-gen",
+            "inventory-gen-check",
+            "inventory-gen-rust",
+            "inventory-gen-check-rust"
+        ]
+    );
     for hook in &hooks {
         let id = get(hook, "id").unwrap();
         for key in ["id", "name", "entry", "language"] {
@@ -771,7 +795,12 @@ fn pre_commit_hooks_yaml_declares_both_hooks() {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), hook.len(), "{id}: a key appears twice");
-        assert_eq!(get(hook, "language").unwrap(), "system", "{id}");
+        let language = if id.ends_with("-rust") {
+            "rust"
+        } else {
+            "system"
+        };
+        assert_eq!(get(hook, "language").unwrap(), language, "{id}");
         assert_eq!(get(hook, "pass_filenames").unwrap(), "false", "{id}");
         assert!(
             get(hook, "entry").unwrap().starts_with("inventory-gen"),
@@ -799,10 +828,9 @@ fn pre_commit_hooks_yaml_declares_both_hooks() {
         .iter()
         .map(|hook| get(hook, "entry").unwrap())
         .collect();
-    assert_eq!(
-        entries,
-        ["inventory-gen generate", "inventory-gen check --diff"]
-    );
+    let generate = "inventory-gen generate --exit-non-zero-on-change";
+    let check = "inventory-gen check --diff";
+    assert_eq!(entries, [generate, check, generate, check]);
 }
 
 /// With the pre-commit framework installed, its own validator accepts the manifest too.

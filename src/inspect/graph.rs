@@ -16,7 +16,7 @@ use super::{
     Context, MachineJson, MembershipJson, ModuleJson, ServiceJson, VERSION, machine_json,
     membership_json, module_json, to_json_text,
 };
-use crate::diagnostics::{Diagnostic, Kind, suggest};
+use crate::diagnostics::{Diagnostic, Kind, did_you_mean};
 use crate::read::data::DataKind;
 use crate::resolve::{InstanceGraph, LegacyGraph, MachineGraph, RoleGraph};
 use serde::Serialize;
@@ -63,6 +63,9 @@ pub struct LegacyEdgeJson {
 #[derive(Serialize, Debug)]
 pub struct InstanceJson {
     pub location: String,
+    /// Present (`true`) when the instance's definition holds an error.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors: bool,
     pub module: ModuleJson,
     pub roles: BTreeMap<String, RoleJson>,
 }
@@ -99,10 +102,9 @@ fn unknown(what: &str, name: &str, names: Vec<&str>) -> Diagnostic {
         Kind::Usage,
         format!("{what} `{name}` is not in the inventory"),
     );
-    match suggest(name, names.iter().copied()) {
-        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-        None if names.is_empty() => d.with_hint(format!("the inventory has no {what}s")),
-        None => d.with_hint(format!("{what}s: {}", names.join(", "))),
+    match did_you_mean(name, &format!("{what}s"), &names) {
+        Some(hint) => d.with_hint(hint),
+        None => d.with_hint(format!("the inventory has no {what}s")),
     }
 }
 
@@ -205,7 +207,7 @@ fn to_json(ctx: &Context, view: &View) -> GraphJson {
     let machines = view
         .machines
         .iter()
-        .map(|(name, m)| (name.to_string(), machine_json(ctx, m)))
+        .map(|(name, m)| (name.to_string(), machine_json(ctx, name, m)))
         .collect();
     let instances = view
         .instances
@@ -237,6 +239,7 @@ fn to_json(ctx: &Context, view: &View) -> GraphJson {
                 .collect();
             let json = InstanceJson {
                 location: ctx.location(instance.span),
+                errors: ctx.broken.instances.contains(*name),
                 module: module_json(ctx, instance),
                 roles,
             };
@@ -358,6 +361,9 @@ fn dot_lines(lines: &[&str]) -> String {
     format!("\"{}\"", escaped.join("\\n"))
 }
 
+/// How DOT draws a node whose definition holds an error.
+const BROKEN_DOT: &str = ", color=\"#cc0000\", penwidth=2";
+
 /// The selected graph in Graphviz DOT.
 pub fn dot(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
     let view = select(ctx, filter)?;
@@ -365,6 +371,9 @@ pub fn dot(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
     out.push_str(
         "  graph [rankdir=LR, bgcolor=\"white\", fontname=\"Helvetica\", fontsize=11, nodesep=0.3, ranksep=1.2];\n",
     );
+    if ctx.broken.any {
+        out.push_str(&format!("  // {}\n", super::INCOMPLETE));
+    }
     out.push_str("  node [fontname=\"Helvetica\", fontsize=11];\n");
     out.push_str(
         "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\", fontcolor=\"#333333\"];\n",
@@ -374,18 +383,32 @@ pub fn dot(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
             crate::lower::Class::Nixos => "#dbe9f6",
             crate::lower::Class::Darwin => "#eeeeee",
         };
+        let (lines, mark) = if ctx.broken.machines.contains(*name) {
+            (vec![*name, m.class.as_str(), "(errors)"], BROKEN_DOT)
+        } else {
+            (vec![*name, m.class.as_str()], "")
+        };
         out.push_str(&format!(
-            "  {} [label={}, shape=box, style=\"rounded,filled\", fillcolor=\"{fill}\"];\n",
+            "  {} [label={}, shape=box, style=\"rounded,filled\", fillcolor=\"{fill}\"{mark}];\n",
             dot_string(&format!("machine:{name}")),
-            dot_lines(&[name, m.class.as_str()]),
+            dot_lines(&lines),
         ));
     }
     for (iname, instance, roles) in &view.instances {
         let module = module_json(ctx, instance);
+        let module = format!("({})", module_label(&module));
+        let (lines, color) = if ctx.broken.instances.contains(*iname) {
+            (
+                vec![*iname, &module, "(errors)"],
+                "#cc0000\";\n    penwidth=\"2",
+            )
+        } else {
+            (vec![*iname, &module], "#888888")
+        };
         out.push_str(&format!(
-            "  subgraph {} {{\n    label={};\n    style=\"rounded\";\n    color=\"#888888\";\n",
+            "  subgraph {} {{\n    label={};\n    style=\"rounded\";\n    color=\"{color}\";\n",
             dot_string(&format!("cluster_instance:{iname}")),
-            dot_lines(&[iname, &format!("({})", module_label(&module))]),
+            dot_lines(&lines),
         ));
         if roles.is_empty() {
             // A cluster needs a node to be drawn.
@@ -475,13 +498,18 @@ fn mermaid_text(text: &str) -> String {
 pub fn mermaid(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
     let view = select(ctx, filter)?;
     let mut out = String::from("flowchart LR\n");
+    if ctx.broken.any {
+        out.push_str(&format!("  %% {}\n", super::INCOMPLETE));
+    }
+    let mark = |broken: bool| if broken { " (errors)" } else { "" };
     let mut machine_ids = BTreeMap::new();
     for (n, (name, m)) in view.machines.iter().enumerate() {
         let id = format!("m{}", n + 1);
         out.push_str(&format!(
-            "  {id}[\"{} ({})\"]\n",
+            "  {id}[\"{} ({}){}\"]\n",
             mermaid_text(name),
-            m.class.as_str()
+            m.class.as_str(),
+            mark(ctx.broken.machines.contains(*name))
         ));
         machine_ids.insert(*name, id);
     }
@@ -490,9 +518,10 @@ pub fn mermaid(ctx: &Context, filter: &Filter) -> Result<String, Diagnostic> {
         let id = format!("i{}", n + 1);
         let module = module_json(ctx, instance);
         out.push_str(&format!(
-            "  subgraph {id}[\"{} ({})\"]\n",
+            "  subgraph {id}[\"{} ({}){}\"]\n",
             mermaid_text(iname),
-            mermaid_text(&module_label(&module))
+            mermaid_text(&module_label(&module)),
+            mark(ctx.broken.instances.contains(*iname))
         ));
         for (k, (rname, _)) in roles.iter().enumerate() {
             let rid = format!("{id}r{}", k + 1);

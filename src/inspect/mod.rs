@@ -8,12 +8,17 @@
 //! (1-based line, column in characters), paths are relative to the flake (`./services/mesh`),
 //! and every list is sorted, so outputs are deterministic and free of absolute paths. Nothing
 //! here fails: every name looked up was produced by `resolve` from the same graph.
+//!
+//! An inventory with errors is still shown: the graph holds what resolved, and [`Broken`] marks
+//! the machines and instances whose definitions hold an error (`errors: true` in JSON, a mark
+//! in text and graphs); what could not be resolved at all is missing, which the output says.
 
 pub mod graph;
 pub mod show;
 
-use crate::diagnostics::{SourceMap, Span};
+use crate::diagnostics::{Diagnostic, SourceMap, Span};
 use crate::read::ModuleSource;
+use crate::read::data::{Data, DataKind};
 use crate::resolve::{
     Graph, InstanceGraph, MachineGraph, Membership, Reason, RoleGraph, ServiceRef, TagSource,
 };
@@ -31,7 +36,79 @@ pub struct Context<'a> {
     pub sources: &'a SourceMap,
     /// The flake's root directory (canonical).
     pub root: &'a Path,
+    /// What the errors of this run touch (empty when there are none).
+    pub broken: &'a Broken,
 }
+
+/// The machines and instances whose definitions hold an error, by name, and whether there are
+/// errors at all (some, such as a syntax error in another file, belong to neither).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Broken {
+    pub any: bool,
+    pub machines: std::collections::BTreeSet<String>,
+    pub instances: std::collections::BTreeSet<String>,
+}
+
+impl Broken {
+    /// Finds, for every error with a location, the `inventory.machines.<m>` or
+    /// `inventory.instances.<i>` whose definition (in any file it is spread over) contains it.
+    pub fn find(inventory: Option<&Data>, diagnostics: &[Diagnostic]) -> Broken {
+        let errors: Vec<Span> = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .filter_map(|d| d.span)
+            .collect();
+        let mut broken = Broken {
+            any: diagnostics.iter().any(Diagnostic::is_error),
+            ..Broken::default()
+        };
+        let Some(DataKind::Attrs(top)) = inventory.map(|d| &d.kind) else {
+            return broken;
+        };
+        for (section, names) in [
+            ("machines", &mut broken.machines),
+            ("instances", &mut broken.instances),
+        ] {
+            let Some(DataKind::Attrs(entries)) = top.get(section).map(|e| &e.value.kind) else {
+                continue;
+            };
+            for (name, entry) in entries {
+                let mut spans = vec![entry.key_span];
+                collect_spans(&entry.value, &mut spans);
+                if errors
+                    .iter()
+                    .any(|e| spans.iter().any(|s| contains(*s, *e)))
+                {
+                    names.insert(name.clone());
+                }
+            }
+        }
+        broken
+    }
+}
+
+fn contains(outer: Span, inner: Span) -> bool {
+    outer.file == inner.file && outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// Every span of a value and its parts (a value merged from several files has parts in each).
+fn collect_spans(data: &Data, out: &mut Vec<Span>) {
+    out.push(data.span);
+    match &data.kind {
+        DataKind::List(items) => items.iter().for_each(|d| collect_spans(d, out)),
+        DataKind::Attrs(entries) => {
+            for entry in entries.values() {
+                out.push(entry.key_span);
+                collect_spans(&entry.value, out);
+            }
+        }
+        DataKind::Override { content, .. } => collect_spans(content, out),
+        _ => {}
+    }
+}
+
+/// The line printed under text output when the inventory has errors.
+pub const INCOMPLETE: &str = "the inventory has errors (listed on stderr): what is marked (errors) holds one, and what could not be resolved is left out";
 
 impl Context<'_> {
     /// `file:line:col` of a span, the file relative to the flake.
@@ -135,6 +212,10 @@ pub struct MachineJson {
     pub description: Option<String>,
     /// Every tag the machine carries, with where each comes from.
     pub tags: BTreeMap<String, Vec<TagSourceJson>>,
+    /// Present (`true`) when the machine's definition holds an error: what is shown is what
+    /// resolved.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors: bool,
 }
 
 pub fn tag_sources(ctx: &Context, sources: &[TagSource]) -> Vec<TagSourceJson> {
@@ -157,8 +238,9 @@ pub fn tag_sources(ctx: &Context, sources: &[TagSource]) -> Vec<TagSourceJson> {
         .collect()
 }
 
-pub fn machine_json(ctx: &Context, machine: &MachineGraph) -> MachineJson {
+pub fn machine_json(ctx: &Context, name: &str, machine: &MachineGraph) -> MachineJson {
     MachineJson {
+        errors: ctx.broken.machines.contains(name),
         class: machine.class.as_str(),
         location: ctx.location(machine.span),
         description: machine.description.clone(),

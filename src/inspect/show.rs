@@ -8,10 +8,10 @@
 //! `usage` diagnostic with a "did you mean"; nothing else can fail.
 
 use super::{
-    Context, LayerJson, MachineJson, ModuleJson, ReasonJson, VERSION, layers_json, machine_json,
-    module_json, reasons_json, service_text, to_json_text,
+    Context, INCOMPLETE, LayerJson, MachineJson, ModuleJson, ReasonJson, VERSION, layers_json,
+    machine_json, module_json, reasons_json, service_text, to_json_text,
 };
-use crate::diagnostics::{Diagnostic, Kind, suggest};
+use crate::diagnostics::{Diagnostic, Kind, did_you_mean};
 use crate::emit::nix::attr_name;
 use crate::resolve::MachineGraph;
 use serde::Serialize;
@@ -60,6 +60,9 @@ pub struct DeployJson {
 #[derive(Serialize, Debug)]
 pub struct ShowMembershipJson {
     pub instance: String,
+    /// Present (`true`) when the instance's definition holds an error.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors: bool,
     pub module: ModuleJson,
     pub role: String,
     pub reasons: Vec<ReasonJson>,
@@ -78,6 +81,9 @@ pub struct ListJson {
 #[derive(Serialize, Debug)]
 pub struct ListedMachineJson {
     pub name: String,
+    /// Present (`true`) when the machine's definition holds an error.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors: bool,
     pub class: &'static str,
     pub tags: Vec<String>,
 }
@@ -88,13 +94,9 @@ fn unknown_machine(ctx: &Context, name: &str) -> Diagnostic {
         Kind::Usage,
         format!("machine `{name}` is not in the inventory"),
     );
-    match suggest(name, names.iter().copied()) {
-        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-        None if names.is_empty() => d.with_hint("the inventory has no machines"),
-        None => d.with_hint(format!(
-            "machines: {} (`inventory-gen show` lists them)",
-            names.join(", ")
-        )),
+    match did_you_mean(name, "machines", &names) {
+        Some(hint) => d.with_hint(hint),
+        None => d.with_hint("the inventory has no machines"),
     }
 }
 
@@ -117,6 +119,7 @@ pub fn details(ctx: &Context, name: &str) -> Result<ShowJson, Diagnostic> {
             };
             memberships.push(ShowMembershipJson {
                 instance: iname.to_string(),
+                errors: ctx.broken.instances.contains(&**iname),
                 module: module_json(ctx, instance),
                 role: rname.to_string(),
                 reasons: reasons_json(ctx, &membership.reasons),
@@ -147,7 +150,7 @@ pub fn details(ctx: &Context, name: &str) -> Result<ShowJson, Diagnostic> {
         version: VERSION,
         machine: MachineDetailJson {
             name: name.to_string(),
-            node: machine_json(ctx, machine),
+            node: machine_json(ctx, name, machine),
             deploy: DeployJson {
                 target_host: machine.deploy.target_host.clone(),
                 build_host: machine.deploy.build_host.clone(),
@@ -165,13 +168,20 @@ pub fn machine(ctx: &Context, name: &str, json: bool) -> Result<String, Diagnost
     if json {
         return Ok(to_json_text(&details));
     }
-    Ok(render_details(&details.machine))
+    let mut text = render_details(&details.machine);
+    if ctx.broken.any {
+        text.push_str(&format!("\n{INCOMPLETE}\n"));
+    }
+    Ok(text)
 }
 
 fn render_details(m: &MachineDetailJson) -> String {
     let mut out = format!("machine {}\n", m.name);
     out.push_str(&format!("  class        {}\n", m.node.class));
     out.push_str(&format!("  defined at   {}\n", m.node.location));
+    if m.node.errors {
+        out.push_str("  (errors)     its definition holds an error\n");
+    }
     if let Some(d) = &m.node.description {
         out.push_str(&format!("  description  {d}\n"));
     }
@@ -220,6 +230,9 @@ fn render_details(m: &MachineDetailJson) -> String {
             ms.instance, ms.module.name, ms.role
         ));
         out.push_str(&format!("    module    {}\n", service_text(&ms.module)));
+        if ms.errors {
+            out.push_str("    (errors)  the instance's definition holds an error\n");
+        }
         let role = attr_name(&ms.role);
         for (i, r) in ms.reasons.iter().enumerate() {
             let head = if i == 0 { "why" } else { "" };
@@ -253,13 +266,9 @@ fn unknown_tag(ctx: &Context, tag: &str) -> Diagnostic {
         .collect();
     let d = Diagnostic::new(Kind::Usage, format!("no machine carries tag `{tag}`"));
     let list: Vec<&str> = known.iter().copied().collect();
-    match suggest(tag, known.iter().copied()) {
-        Some(s) => d.with_hint(format!(
-            "did you mean `{s}`? tags in use: {}",
-            list.join(", ")
-        )),
-        None if list.is_empty() => d.with_hint("the inventory has no machines"),
-        None => d.with_hint(format!("tags in use: {}", list.join(", "))),
+    match did_you_mean(tag, "tags in use", &list) {
+        Some(hint) => d.with_hint(hint),
+        None => d.with_hint("the inventory has no machines"),
     }
 }
 
@@ -283,6 +292,7 @@ pub fn list(ctx: &Context, tags: &[String]) -> Result<ListJson, Diagnostic> {
         .filter(|(_, m)| carries(m))
         .map(|(name, m)| ListedMachineJson {
             name: name.clone(),
+            errors: ctx.broken.machines.contains(name),
             class: m.class.as_str(),
             tags: m.tags.keys().cloned().collect(),
         })
@@ -321,11 +331,15 @@ pub fn machines(ctx: &Context, tags: &[String], json: bool) -> Result<String, Di
     let mut out = format!("{:<name_width$}{:<8}TAGS\n", "MACHINE", "CLASS");
     for m in &list.machines {
         out.push_str(&format!(
-            "{:<name_width$}{:<8}{}\n",
+            "{:<name_width$}{:<8}{}{}\n",
             m.name,
             m.class,
-            m.tags.join(", ")
+            m.tags.join(", "),
+            if m.errors { "  (errors)" } else { "" }
         ));
+    }
+    if ctx.broken.any {
+        out.push_str(&format!("\n{INCOMPLETE}\n"));
     }
     Ok(out)
 }

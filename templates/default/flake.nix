@@ -1,7 +1,8 @@
 # A fleet managed with inventory-gen. `inventory-gen` reads the `inventory` below statically and
 # writes one module per machine into generated/inventory (run `nix run .#inventory-gen` after every
 # change and commit the result); inventory-gen's flake-parts module turns those into
-# `nixosConfigurations`, adding machines/<name>/configuration.nix and modules/common.nix.
+# `nixosConfigurations` (and `darwinConfigurations`), adding machines/<name>/configuration.nix and
+# modules/.
 {
   description = "A fleet managed with inventory-gen";
 
@@ -21,10 +22,16 @@
       systems = [
         "x86_64-linux"
         "aarch64-linux"
+        "aarch64-darwin"
+        "x86_64-darwin"
       ];
 
-      # Imported by every machine, beside its generated module and machines/<name>/configuration.nix.
-      inventory-gen.extraModules = [ ./modules/common.nix ];
+      # Imported by every machine, beside its generated module and machines/<name>/configuration.nix:
+      # modules/common.nix, and modules/nixos.nix or modules/darwin.nix by the machine's class.
+      inventory-gen.extraModules = machine: [
+        ./modules/common.nix
+        ./modules/${machine.class}.nix
+      ];
 
       # The fleet's own clan.service modules, by name (used below as `module.name = "motd"`).
       modules.motd = ./services/motd;

@@ -1,17 +1,10 @@
-# Settings every machine of the fleet shares; flake.nix adds this module to all of them with
-# `inventory-gen.extraModules`. Adjust the platform, boot loader and file systems to your hardware
-# (or put `nixos-generate-config`'s hardware-configuration.nix into machines/<name>/).
-{ lib, ... }:
+# Settings every machine of the fleet shares, NixOS and nix-darwin alike: only options both
+# have. flake.nix adds this module to every machine with `inventory-gen.extraModules`, and
+# modules/nixos.nix or modules/darwin.nix by the machine's class.
+{ ... }:
 {
-  nixpkgs.hostPlatform = lib.mkDefault "x86_64-linux";
-
-  boot.loader.systemd-boot.enable = lib.mkDefault true;
-  fileSystems."/" = lib.mkDefault {
-    device = "/dev/disk/by-label/nixos";
-    fsType = "ext4";
-  };
-
-  services.openssh.enable = true;
-
-  system.stateVersion = "25.11";
+  nix.settings.experimental-features = [
+    "nix-command"
+    "flakes"
+  ];
 }

@@ -94,6 +94,11 @@ let
         mkShell = args: fakeDrv flavor "shell" { shellArgs = builtins.attrNames args; };
         treefmt.withConfig = args: fakeDrv flavor "treefmt" { inherit (args) settings; };
         nix = fakeDrv flavor "nix" { };
+        installShellFiles = fakeDrv flavor "install-shell-files" { };
+        stdenv = {
+          buildPlatform.canExecute = _: true;
+          hostPlatform = { };
+        };
         nixfmt = fakeDrv flavor "nixfmt" { };
         rustfmt = fakeDrv flavor "rustfmt" { };
         clippy = fakeDrv flavor "clippy" { };

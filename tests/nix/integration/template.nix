@@ -50,6 +50,22 @@ in
     motd = configuration.config.users.motd;
   }) outputs.nixosConfigurations;
 
+  # What modules/common.nix (every machine, darwin ones too) and the per-class modules set.
+  modules = lib.genAttrs [ "common" "nixos" "darwin" ] (
+    name:
+    let
+      m = import (template + "/modules/${name}.nix") {
+        inherit lib;
+        config = { };
+        pkgs = { };
+      };
+    in
+    {
+      options = builtins.attrNames m;
+      stateVersion = m.system.stateVersion or null;
+    }
+  );
+
   # Before the tool has run: a clear message saying how to generate the files.
   failsNotGenerated = builtins.attrNames outputs.nixosConfigurations;
 }
