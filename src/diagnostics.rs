@@ -5,6 +5,8 @@
 //! carries a file and byte range (unless it is about the command line or the file system as a
 //! whole), and rnix's own error text is never shown to users.
 
+mod window;
+
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, LabelStyle};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
@@ -298,14 +300,25 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool
     };
     let config = term::Config::default();
     for diagnostic in diagnostics {
-        let cs = to_codespan(diagnostic);
+        let places: Vec<(usize, usize)> = diagnostic
+            .span
+            .iter()
+            .chain(diagnostic.notes.iter().map(|n| &n.span))
+            .map(|s| (s.file.0 as usize, s.start as usize))
+            .collect();
+        let files = window::Windowed::new(&sources.files, &places);
+        let cs = to_codespan(diagnostic, |file, range| files.range(file, range));
         // Rendering only fails for spans outside their file, which `to_codespan` clamps away.
-        let _ = term::emit_to_write_style(&mut buffer, &config, &sources.files, &cs);
+        let _ = term::emit_to_write_style(&mut buffer, &config, &files, &cs);
     }
     String::from_utf8_lossy(buffer.as_slice()).into_owned()
 }
 
-fn to_codespan(diagnostic: &Diagnostic) -> CsDiagnostic<usize> {
+/// `place` moves a span's range into the files the renderer sees (see [`window`]).
+fn to_codespan(
+    diagnostic: &Diagnostic,
+    place: impl Fn(usize, std::ops::Range<usize>) -> std::ops::Range<usize>,
+) -> CsDiagnostic<usize> {
     let mut cs = match diagnostic.severity() {
         Severity::Error => CsDiagnostic::error(),
         Severity::Warning => CsDiagnostic::warning(),
@@ -318,7 +331,7 @@ fn to_codespan(diagnostic: &Diagnostic) -> CsDiagnostic<usize> {
             Label::new(
                 LabelStyle::Primary,
                 span.file.0 as usize,
-                span.start as usize..span.end as usize,
+                place(span.file.0 as usize, span.start as usize..span.end as usize),
             )
             .with_message(diagnostic.label.clone().unwrap_or_default()),
         );
@@ -328,7 +341,10 @@ fn to_codespan(diagnostic: &Diagnostic) -> CsDiagnostic<usize> {
             Label::new(
                 LabelStyle::Secondary,
                 note.span.file.0 as usize,
-                note.span.start as usize..note.span.end as usize,
+                place(
+                    note.span.file.0 as usize,
+                    note.span.start as usize..note.span.end as usize,
+                ),
             )
             .with_message(&note.message),
         );
