@@ -71,6 +71,16 @@ fn control() {
         ("trace", r#"builtins.trace "message" 1"#),
         ("trace-forces-message", r#"builtins.trace (throw "m") 1"#),
         ("trace-value", "builtins.trace { a = 1; } [ 2 ]"),
+        (
+            "tryEval-deepSeq",
+            r#"builtins.tryEval (builtins.deepSeq [ (throw "x") ] 1)"#,
+        ),
+        (
+            "tryEval-elemAt-propagates",
+            "builtins.tryEval (builtins.elemAt [ ] 0)",
+        ),
+        ("tryEval-typeOf", "builtins.typeOf (builtins.tryEval 1)"),
+        ("trace-function", "builtins.trace (x: x) 1"),
     ]);
 }
 
@@ -104,6 +114,14 @@ fn types() {
         ),
         ("functionArgs-builtin", "builtins.functionArgs builtins.map"),
         ("functionArgs-not-function", "builtins.functionArgs 1"),
+        (
+            "functionArgs-at-ellipsis",
+            "builtins.functionArgs ({ a, ... }@x: a)",
+        ),
+        (
+            "functionArgs-let",
+            "let f = { a ? 1, b }: a; in builtins.functionArgs f",
+        ),
     ]);
 }
 
@@ -262,6 +280,19 @@ fn lists() {
             "groupBy-unicode",
             r#"builtins.groupBy (x: x) [ "é" "a" "é" ]"#,
         ),
+        (
+            "sort-lists",
+            "builtins.sort builtins.lessThan [ [ 1 2 ] [ 1 ] [ ] [ 0 5 ] ]",
+        ),
+        ("elem-functions", "builtins.elem (x: x) [ (x: x) ]"),
+        (
+            "foldl-add",
+            "builtins.foldl' builtins.add 0 (builtins.genList (x: x) 100)",
+        ),
+        (
+            "concatLists-genList",
+            "builtins.length (builtins.concatLists (builtins.genList (x: [ x x ]) 10))",
+        ),
     ]);
 }
 
@@ -353,6 +384,31 @@ fn attrs() {
         (
             "mkForce-is-a-set",
             "let o = { _type = \"override\"; content = 1; priority = 50; }; in builtins.attrNames o",
+        ),
+        (
+            "mapAttrs-not-set",
+            r#"builtins.mapAttrs (n: v: v) (throw "x")"#,
+        ),
+        (
+            "listToAttrs-element-throws",
+            r#"builtins.listToAttrs [ { name = "a"; value = 1; } (throw "x") ]"#,
+        ),
+        (
+            "zipAttrsWith-element-throws",
+            r#"builtins.zipAttrsWith (n: v: v) [ { a = 1; } (throw "x") ]"#,
+        ),
+        (
+            "catAttrs-element-throws",
+            r#"builtins.catAttrs "a" [ { a = 1; } (throw "x") ]"#,
+        ),
+        (
+            "intersectAttrs-throws",
+            r#"builtins.intersectAttrs (throw "x") { }"#,
+        ),
+        ("hasAttr-throws", r#"builtins.hasAttr "a" (throw "x")"#),
+        (
+            "attrValues-readDir",
+            "builtins.attrValues (builtins.readDir ./dir)",
         ),
     ]);
 }
@@ -450,6 +506,27 @@ fn strings() {
         (
             "parseDrvName",
             r#"map builtins.parseDrvName [ "hello-2.1-x" "nix-2.8.0" "foo-bar" "a-b-1" "plain" "x-" ]"#,
+        ),
+        (
+            "match-unicode-group",
+            r#"with builtins; [ (match "(.*)" "é") (split "(é)" "aéb") (match "(.)(.)" "é") ]"#,
+        ),
+        (
+            "replaceStrings-unused-to",
+            r#"builtins.replaceStrings [ "a" ] [ (throw "x") ] "b""#,
+        ),
+        ("toString-toString-int", "toString { __toString = s: 1; }"),
+        (
+            "toJSON-toString-int",
+            "builtins.toJSON { __toString = s: 1; }",
+        ),
+        (
+            "compareVersions-more",
+            r#"map (p: builtins.compareVersions (builtins.elemAt p 0) (builtins.elemAt p 1)) [ [ "1.0" "1.0.0" ] [ "1.0.0" "1.0" ] [ "a" "b" ] [ "1a" "1" ] [ "1pre" "1pre" ] [ "" "" ] ]"#,
+        ),
+        (
+            "stringLength-toString",
+            "builtins.stringLength (toString 1.5)",
         ),
     ]);
 }
@@ -553,6 +630,10 @@ fn json() {
         ),
         ("fromJSON-comment", r#"builtins.fromJSON "[1 /* c */]""#),
         ("fromJSON-not-string", "builtins.fromJSON 1"),
+        (
+            "toJSON-more-floats",
+            "map builtins.toJSON [ 1.0e-300 123456.0 100000.0 1000000.0 0.0001 0.00001 2.5e10 ]",
+        ),
     ]);
 }
 
