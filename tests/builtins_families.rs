@@ -293,6 +293,11 @@ fn lists() {
             "concatLists-genList",
             "builtins.length (builtins.concatLists (builtins.genList (x: [ x x ]) 10))",
         ),
+        (
+            "double-underscore",
+            "__filter (x: x > 1) (__genList (x: x) 4)",
+        ),
+        ("double-underscore-global-name", "__map (x: x) [ 1 ]"),
     ]);
 }
 
