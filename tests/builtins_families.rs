@@ -298,6 +298,14 @@ fn lists() {
             "__filter (x: x > 1) (__genList (x: x) 4)",
         ),
         ("double-underscore-global-name", "__map (x: x) [ 1 ]"),
+        (
+            "sort-not-an-order",
+            "map (n: map (c: builtins.sort c (builtins.genList (i: builtins.bitXor (i * 7) 5) n)) [ (a: b: true) (a: b: false) (a: b: a <= b) (a: b: builtins.bitAnd (a + b) 1 == 0) (a: b: builtins.bitAnd (a * b) 2 == 0) ]) [ 0 1 2 3 5 7 8 13 14 15 16 29 40 57 100 ]",
+        ),
+        (
+            "sort-less-or-equal-records",
+            "map (x: x.n) (builtins.sort (a: b: a.k <= b.k) (builtins.genList (i: { k = builtins.div (builtins.bitXor i 11) 4; n = i; }) 37))",
+        ),
     ]);
 }
 

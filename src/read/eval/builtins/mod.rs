@@ -10,6 +10,7 @@ mod json;
 mod lists;
 mod numbers;
 mod posix;
+mod sort;
 mod strings;
 mod support;
 mod types;
