@@ -735,3 +735,40 @@ fn reader_guarantees() {
         serde_json::json!("a.txt"),
     );
 }
+
+/// `readDir` calls what is neither a file, a directory nor a link `unknown`, as Nix does: a
+/// named pipe made at test time.
+#[test]
+fn read_dir_unknown() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(dir.path().join("file"), "x").expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !made {
+        eprintln!("SKIP read_dir_unknown: mkfifo is not available");
+        return;
+    }
+    let mismatches = differential(
+        dir.path(),
+        &[
+            ("readDir-pipe", "builtins.readDir ./."),
+            ("pathExists-pipe", "builtins.pathExists ./pipe"),
+        ],
+        false,
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    // Nix would block reading the pipe; the reader refuses it without opening it.
+    let read = inventory_gen::read::eval::eval_expression_json(
+        dir.path(),
+        "builtins.readFile ./pipe",
+        &[],
+    );
+    assert!(
+        read.as_ref()
+            .is_err_and(|d| d.message.contains("not a regular file")),
+        "{read:?}"
+    );
+}
