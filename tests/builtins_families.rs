@@ -541,6 +541,10 @@ fn strings() {
             "stringLength-toString",
             "builtins.stringLength (toString 1.5)",
         ),
+        (
+            "match-groups-libstdcxx",
+            r#"with builtins; [ (match "(a|ab)(bc|c)" "abc") (split "(a|ab)(bc|c)" "xabcx") (match "(a*)(ab)?b?" "aab") (match "(a?)((ab)?)(b?)" "ab") ]"#,
+        ),
     ]);
 }
 
