@@ -306,6 +306,27 @@ fn lists() {
             "sort-less-or-equal-records",
             "map (x: x.n) (builtins.sort (a: b: a.k <= b.k) (builtins.genList (i: { k = builtins.div (builtins.bitXor i 11) 4; n = i; }) 37))",
         ),
+        (
+            "elem-same-function",
+            "let f = x: x; in builtins.elem f [ f ]",
+        ),
+        (
+            "elem-cyclic",
+            "let s = { a = s; }; in builtins.elem s [ s ]",
+        ),
+        (
+            "elem-derivations",
+            r#"builtins.elem { type = "derivation"; outPath = "a"; x = 1; } [ { type = "derivation"; outPath = "a"; x = 2; } ]"#,
+        ),
+        ("elem-int-float", "builtins.elem 1 [ 1.0 ]"),
+        (
+            "lessThan-same-function",
+            "let f = x: x; in builtins.lessThan [ f 1 ] [ f 2 ]",
+        ),
+        (
+            "lessThan-functions",
+            "builtins.lessThan [ (x: x) ] [ (x: x) ]",
+        ),
     ]);
 }
 
@@ -697,6 +718,27 @@ fn reader_guarantees() {
     gives(
         "builtins.length (builtins.sort (a: b: a == b || builtins.bitAnd a 1 == 0) (builtins.genList (x: x) 200))",
         serde_json::json!(200),
+    );
+    // Comparing values nested deeper than the evaluator's limit is an error, not a crash (on a
+    // stack as large as the one the binary runs the evaluator on).
+    let deep = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let dir = repo_root().join("tests/builtins");
+            inventory_gen::read::eval::eval_expression_json(
+                &dir,
+                "let deep = n: builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) n); in builtins.elem (deep 450) [ (deep 450) ]",
+                &[],
+            )
+            .map_err(|d| d.message)
+        })
+        .expect("thread")
+        .join()
+        .expect("no crash");
+    assert!(
+        deep.as_ref()
+            .is_err_and(|m| m.contains("nested too deeply")),
+        "{deep:?}"
     );
     // Opaque values: unknown where needed, untouched where not.
     gives(

@@ -94,15 +94,9 @@ fn length(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnos
 fn elem(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
     let items = want!(list(ev, &args[1], span));
     let x = ev.force(&args[0])?;
-    if let V::Opaque(_) = x.v {
-        return Ok(ev.opaque_at(&x, span));
-    }
     for item in items.iter() {
         let y = ev.force(item)?;
-        if let V::Opaque(_) = y.v {
-            return Ok(ev.opaque_at(&y, span));
-        }
-        if ev.equal(&x, &y)? {
+        if want!(equal(ev, &x, &y, span)) {
             return val(V::Bool(true), span);
         }
     }
