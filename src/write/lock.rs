@@ -13,8 +13,6 @@
 //! mistakes it for a foreign file. A run with nothing to change takes no lock and writes nothing.
 
 use crate::diagnostics::{Diagnostic, Kind};
-use crate::write::{Plan, plan};
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -113,23 +111,6 @@ fn is_at(file: &File, path: &Path) -> bool {
         let _ = file;
         path.exists()
     }
-}
-
-/// For `generate`: when `first` (a plan made without the lock) changes something, or a killed
-/// run left its lock file, takes the lock and plans again under it. The lock is held until the
-/// returned value is dropped, which must be after the plan is applied.
-pub fn plan_locked(
-    out_dir: &Path,
-    files: &BTreeMap<PathBuf, String>,
-    first: Plan,
-) -> Result<(Plan, Option<Lock>), Vec<Diagnostic>> {
-    let stale_lock = std::fs::symlink_metadata(out_dir.join(LOCK_FILE)).is_ok();
-    if first.changes.is_empty() && !stale_lock {
-        return Ok((first, None));
-    }
-    let lock = Lock::acquire(out_dir, WAIT).map_err(|d| vec![d])?;
-    let plan = plan(out_dir, files)?;
-    Ok((plan, Some(lock)))
 }
 
 #[cfg(test)]
