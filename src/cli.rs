@@ -423,6 +423,7 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
                         .stdout
                         .push_str(&format!("{verb} {}\n", path.display()));
                 }
+                outcome.stdout.push_str(&hand_edits(&plan, &shown, true));
                 if diff {
                     for (path, change) in &plan.changes {
                         let new = files.get(path).map(String::as_str);
@@ -461,6 +462,7 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
                         .stdout
                         .push_str(&format!("{verb} {}\n", path.display()));
                 }
+                outcome.stdout.push_str(&hand_edits(&plan, &shown, false));
                 outcome.stdout.push_str(&format!(
                     "{}: {} changed, {} unchanged\n",
                     shown.display(),
@@ -484,6 +486,29 @@ fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
         .leftovers
         .push(Box::new((flake, graph, files, plan)));
     outcome
+}
+
+/// A line for each generated file that was edited by hand since it was written, whose edit the
+/// run replaces (or, for `check`, would replace).
+fn hand_edits(plan: &crate::write::Report, shown: &Path, check: bool) -> String {
+    let mut text = String::new();
+    for (path, change) in &plan.changes {
+        if let crate::write::Change::Update { edited: true, .. } = change {
+            let path = shown.join(path);
+            text.push_str(&if check {
+                format!(
+                    "note: {} was edited by hand since it was generated; generating replaces the edit\n",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "note: hand edit replaced in {} (git has its previous text if it was committed)\n",
+                    path.display()
+                )
+            });
+        }
+    }
+    text
 }
 
 fn json_report(report: &[(&str, PathBuf)], unchanged: usize, command: &str) -> String {

@@ -119,7 +119,7 @@ impl Faulty {
             let dir = path.parent().expect("parent");
             std::fs::create_dir_all(dir)?;
             let half = &contents.as_bytes()[..contents.len() / 2];
-            std::fs::write(dir.join(".inventory-gen-crashed.tmp"), half)?;
+            std::fs::write(dir.join(".inventory-gen-Crash1.tmp"), half)?;
         }
         Err((self.error)())
     }

@@ -8,7 +8,7 @@
 //! first failure stops the run, and each directory written to is synced once at the end.
 
 use super::io;
-use super::plan::{Change, Plan, TEMP_PREFIX, TEMP_SUFFIX};
+use super::plan::{Change, Plan, TEMP_PREFIX, TEMP_RANDOM, TEMP_SUFFIX};
 use crate::diagnostics::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -88,7 +88,10 @@ impl Sink for Disk {
     fn write_file(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut builder = tempfile::Builder::new();
-        builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+        builder
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .rand_bytes(TEMP_RANDOM);
         #[cfg(unix)]
         {
             // The mode a new file normally gets (0666 less the umask), not tempfile's 0600.
@@ -97,6 +100,7 @@ impl Sink for Disk {
         }
         let mut temp = builder.tempfile_in(dir)?;
         temp.write_all(contents.as_bytes())?;
+        mark(temp.as_file(), contents);
         temp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
@@ -124,7 +128,11 @@ impl Sink for Disk {
             }
             opened => opened,
         };
-        file?.write_all(contents.as_bytes())
+        let mut file = file?;
+        file.write_all(contents.as_bytes())?;
+        mark(&file, contents);
+        mark(&file, contents);
+        Ok(())
     }
 
     fn fork(&self) -> Option<Box<dyn Sink + Send>> {
@@ -179,6 +187,80 @@ fn create_unnamed(path: &Path, contents: &str) -> std::io::Result<bool> {
         )
     };
     Ok(linked == 0)
+}
+
+/// The extended attribute in which a generated file carries a checksum of the text the tool
+/// wrote into it, so that a later run can tell a file edited by hand since (its text no longer
+/// matches) from one that is merely out of date, and say which edit it replaces. Best effort:
+/// Linux, on file systems that keep user attributes; a file copied, checked out by git or saved
+/// by an editor as a new file has none, and is then only "updated".
+#[cfg(target_os = "linux")]
+const SUM_ATTR: &std::ffi::CStr = c"user.inventory-gen.sum";
+
+/// The checksum a generated file carries: FNV-1a (64 bits) of its text, in hexadecimal. Not a
+/// defence against anyone: it only recognises the tool's own text, and must not change between
+/// versions (std's hasher may).
+fn sum(bytes: &[u8]) -> [u8; 16] {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut out = [0u8; 16];
+    for (i, digit) in out.iter_mut().enumerate() {
+        *digit = b"0123456789abcdef"[((hash >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    out
+}
+
+/// Records on `file` the checksum of `contents`, which it was just given ([`SUM_ATTR`]); a file
+/// system without user attributes refuses, which changes nothing else.
+fn mark(file: &std::fs::File, contents: &str) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd as _;
+        let value = sum(contents.as_bytes());
+        // SAFETY: the name is NUL-terminated and `value` outlives the call, which copies it.
+        unsafe {
+            libc::fsetxattr(
+                file.as_raw_fd(),
+                SUM_ATTR.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                0,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, contents);
+}
+
+/// True when the file at `path`, whose text is now `bytes`, carries the checksum of another
+/// text: the tool wrote it, and it was edited since.
+pub(super) fn edited_since_written(path: &Path, bytes: &[u8]) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        let Ok(name) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        let mut value = [0u8; 16];
+        // SAFETY: both names are NUL-terminated; at most `value.len()` bytes are written.
+        let read = unsafe {
+            libc::lgetxattr(
+                name.as_ptr(),
+                SUM_ATTR.as_ptr(),
+                value.as_mut_ptr().cast(),
+                value.len(),
+            )
+        };
+        read == value.len() as isize && value != sum(bytes)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (path, bytes);
+        false
+    }
 }
 
 /// Applies a plan in [`order`]. Stops at the first failure; every file is then either old or

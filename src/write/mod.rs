@@ -46,7 +46,7 @@ mod stage;
 
 // The seams tests use to make writes fail, and what the command line renders.
 pub use apply::{Disk, Sink, apply};
-pub use lock::LOCK_FILE;
+pub use lock::{LOCK_CONTENTS, LOCK_FILE};
 pub use plan::{Change, Plan, TEMP_PREFIX, TEMP_SUFFIX, plan};
 pub use sources::replace_sources;
 pub use stage::{Created, STAGING_INFIX, create_all};
@@ -111,7 +111,7 @@ pub fn check_out_dir(flake_root: &Path, out_dir: &Path) -> Result<(), Diagnostic
 pub fn diff(path: &Path, change: &Change, new: Option<&str>) -> String {
     let (old, new) = match change {
         Change::Create => ("", new.unwrap_or("")),
-        Change::Update { old } => (old.as_str(), new.unwrap_or("")),
+        Change::Update { old, .. } => (old.as_str(), new.unwrap_or("")),
         Change::Remove { old } => (old.as_str(), ""),
     };
     let name = path.display().to_string();

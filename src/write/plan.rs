@@ -7,6 +7,7 @@
 //! their exact form, so a user's file that merely resembles one is foreign like any other.
 
 use super::io;
+use super::lock::{LOCK_CONTENTS, LOCK_FILE};
 use crate::diagnostics::{Diagnostic, Kind};
 use crate::emit::HEADER_PREFIX;
 use std::collections::BTreeMap;
@@ -16,8 +17,14 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     Create,
-    Update { old: String },
-    Remove { old: String },
+    /// `edited`: the file was edited by hand since the tool wrote it (the edit is replaced).
+    Update {
+        old: String,
+        edited: bool,
+    },
+    Remove {
+        old: String,
+    },
 }
 
 /// The difference between the emitted files and the output directory.
@@ -27,14 +34,32 @@ pub struct Plan {
     pub unchanged: usize,
 }
 
-/// Temporary files are named `.inventory-gen-<random>.tmp`; a run that is killed may leave one.
+/// Temporary files are named `.inventory-gen-` + [`TEMP_RANDOM`] letters or digits + `.tmp`; a run
+/// that is killed may leave one.
 pub const TEMP_PREFIX: &str = ".inventory-gen-";
 pub const TEMP_SUFFIX: &str = ".tmp";
+/// How many random letters and digits a temporary file's name has (pinned where it is created).
+pub const TEMP_RANDOM: usize = 6;
 
-fn is_temp(path: &Path) -> bool {
+/// True when `path` has the exact form of the tool's temporary files' names. A user's
+/// `.inventory-gen-notes.tmp` does not: it is a foreign file like any other.
+fn is_temp_name(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX))
+        .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+        .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|random| {
+            random.len() == TEMP_RANDOM && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// True when `bytes` can be what a killed run left in one of its temporary files: a generated
+/// text or the lock file's contents, whole or cut short (down to nothing).
+fn is_own_temp_contents(bytes: &[u8]) -> bool {
+    let header = HEADER_PREFIX.as_bytes();
+    bytes.starts_with(header)
+        || header.starts_with(bytes)
+        || LOCK_CONTENTS.as_bytes().starts_with(bytes)
 }
 
 /// What a directory entry below the output directory is; only regular files are ever read.
@@ -48,7 +73,7 @@ pub(super) enum EntryKind {
 }
 
 /// Lists the entries below `dir` (relative paths, sorted), directories included; links are
-/// reported, not followed. The lock file of a running `generate` is not listed.
+/// reported, not followed.
 pub(super) fn existing_files(dir: &Path) -> Result<Vec<(PathBuf, EntryKind)>, Diagnostic> {
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
@@ -71,9 +96,7 @@ pub(super) fn existing_files(dir: &Path) -> Result<Vec<(PathBuf, EntryKind)>, Di
             } else if kind.is_symlink() {
                 out.push((path, EntryKind::Link));
             } else if kind.is_file() {
-                if path != Path::new(super::lock::LOCK_FILE) {
-                    out.push((path, EntryKind::File));
-                }
+                out.push((path, EntryKind::File));
             } else {
                 out.push((path, EntryKind::Special));
             }
@@ -88,7 +111,7 @@ fn is_ours(text: &str) -> bool {
 }
 
 /// What the output directory holds: every entry below it (sorted), with the contents of each
-/// regular file (temporary files of killed runs excepted: they are removed unread).
+/// regular file.
 pub struct Existing {
     entries: Vec<(PathBuf, EntryKind, Option<Content>)>,
 }
@@ -105,12 +128,11 @@ enum Content {
 /// generated file is not read whole: its first bytes show it is not ours.
 pub fn read_existing(out_dir: &Path, threads: bool) -> Result<Existing, Diagnostic> {
     let listed = existing_files(out_dir)?;
-    let wanted = |(path, kind): &(PathBuf, EntryKind)| *kind == EntryKind::File && !is_temp(path);
     let read_some = |part: &[(PathBuf, EntryKind)]| {
         let mut buf = Vec::new();
         part.iter()
             .map(|entry| {
-                if !wanted(entry) {
+                if entry.1 != EntryKind::File {
                     return None;
                 }
                 Some(match read_small(&out_dir.join(&entry.0), &mut buf) {
@@ -189,10 +211,7 @@ pub fn plan_against(
                     .with_hint("inventory-gen never opens special files; move it out of the output directory"),
                 );
             }
-            // A temporary file of a killed run: removed unread.
-            (EntryKind::File, None) => {
-                changes.push((path, Change::Remove { old: String::new() }));
-            }
+            (EntryKind::File, None) => {}
             // Removed since the listing (by a concurrent run): it is not there.
             (EntryKind::File, Some(Content::Gone)) => {
                 if emitted.is_some() {
@@ -202,6 +221,19 @@ pub fn plan_against(
             (EntryKind::File, Some(Content::Failed(e))) => {
                 problems.push(io(format!("cannot read `{}`: {e}", full.display())));
             }
+            // The lock of a running `generate`, or one a killed run left (removed under the lock
+            // by the next run that writes); a file of that name with other contents is foreign.
+            (EntryKind::File, Some(Content::Bytes(bytes))) if path == Path::new(LOCK_FILE) => {
+                if bytes != LOCK_CONTENTS.as_bytes() {
+                    foreign.push((full, emitted.is_some()));
+                }
+            }
+            // A temporary file of a killed run: removed.
+            (EntryKind::File, Some(Content::Bytes(bytes)))
+                if is_temp_name(&path) && is_own_temp_contents(&bytes) =>
+            {
+                changes.push((path, Change::Remove { old: String::new() }));
+            }
             (EntryKind::File, Some(Content::Bytes(bytes))) => {
                 if emitted.is_some_and(|new| bytes == new.as_bytes()) {
                     plan.unchanged += 1;
@@ -209,7 +241,10 @@ pub fn plan_against(
                 }
                 match (String::from_utf8(bytes).ok(), emitted) {
                     (Some(old), emitted) if is_ours(&old) => match emitted {
-                        Some(_) => changes.push((path, Change::Update { old })),
+                        Some(_) => {
+                            let edited = super::apply::edited_since_written(&full, old.as_bytes());
+                            changes.push((path, Change::Update { old, edited }));
+                        }
                         None => changes.push((path, Change::Remove { old })),
                     },
                     (_, emitted) => foreign.push((full, emitted.is_some())),

@@ -7,7 +7,7 @@
 //! removed by a later run once no process has its pid and no one holds it locked.
 
 use super::apply::{Sink, write_failed, write_group};
-use super::plan::Change;
+use super::plan::{Change, TEMP_RANDOM};
 use crate::diagnostics::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -55,6 +55,49 @@ pub struct Staging {
     _held: std::fs::File,
     /// Files created empty ahead of their contents ([`Staging::precreate`]).
     precreated: Vec<PathBuf>,
+    /// Dropped after `dir` (fields drop in order): the directories above the output directory
+    /// that this run created go once the staging directory is gone.
+    parents: CreatedParents,
+}
+
+/// The directories above the output directory that a first generation created (`generated/`
+/// for `generated/inventory`), innermost first: removed again, when still empty, unless the run
+/// renamed its staging directory into place. A first generation that fails (a full disk) thus
+/// leaves the flake as it found it.
+struct CreatedParents(Vec<PathBuf>);
+
+impl CreatedParents {
+    /// Creates `dir` and the directories above it that are missing.
+    fn create(dir: &Path) -> std::io::Result<CreatedParents> {
+        let mut missing = Vec::new();
+        let mut current = Some(dir);
+        while let Some(d) = current.filter(|d| !d.as_os_str().is_empty()) {
+            if std::fs::symlink_metadata(d).is_ok() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            current = d.parent();
+        }
+        let mut created = CreatedParents(Vec::new());
+        for d in missing.iter().rev() {
+            match std::fs::create_dir(d) {
+                Ok(()) => created.0.insert(0, d.clone()),
+                // Another run created it meanwhile: it is not this run's to remove.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(created)
+    }
+}
+
+impl Drop for CreatedParents {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            // Fails, and leaves it, when anything is in it.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 impl Staging {
@@ -65,9 +108,11 @@ impl Staging {
         let (Some(parent), Some(name)) = (out_dir.parent(), out_dir.file_name()) else {
             return Err(std::io::Error::other("the output directory has no parent"));
         };
-        if create_parents {
-            std::fs::create_dir_all(parent)?;
-        }
+        let parents = if create_parents {
+            CreatedParents::create(parent)?
+        } else {
+            CreatedParents(Vec::new())
+        };
         #[cfg(unix)]
         remove_abandoned_staging(out_dir);
         let prefix = format!(
@@ -76,7 +121,7 @@ impl Staging {
             std::process::id()
         );
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix);
+        builder.prefix(&prefix).rand_bytes(TEMP_RANDOM);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -91,6 +136,7 @@ impl Staging {
             dir,
             _held: held,
             precreated: Vec::new(),
+            parents,
         })
     }
 
@@ -130,7 +176,7 @@ impl Staging {
     /// [`Created::OutDirExists`] (and the staging directory removed) when the output directory
     /// appeared meanwhile.
     pub fn finish(
-        self,
+        mut self,
         files: &BTreeMap<PathBuf, String>,
         sink: &mut dyn Sink,
     ) -> Result<Created, Diagnostic> {
@@ -177,6 +223,7 @@ impl Staging {
         }
         // Renamed: there is nothing left to clean up at the staging path.
         let _ = self.dir.keep();
+        self.parents.0.clear();
         let parent = out_dir.parent().unwrap_or(Path::new("."));
         sink.sync_dir(parent).map_err(|e| failed(parent, e))?;
         Ok(Created::Done)
@@ -201,6 +248,9 @@ pub fn remove_abandoned_staging(out_dir: &Path) {
             .to_str()
             .and_then(|n| n.strip_prefix(&prefix))
             .and_then(|rest| rest.split_once('-'))
+            .filter(|(_, random)| {
+                random.len() == TEMP_RANDOM && random.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
             .and_then(|(pid, _)| pid.parse::<libc::pid_t>().ok())
         else {
             continue;
@@ -213,10 +263,36 @@ pub fn remove_abandoned_staging(out_dir: &Path) {
         let Ok(dir) = std::fs::File::open(&path) else {
             continue;
         };
-        if dir.try_lock().is_ok() {
+        if dir.try_lock().is_ok() && holds_only_generated(&path) {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
+}
+
+/// True when everything below `dir` is a directory or a file a staging run writes: generated
+/// text, whole or cut short (down to the empty files created ahead). Anything else (a link, a
+/// user's file) means the directory is not only the tool's, and it is left alone.
+#[cfg(unix)]
+fn holds_only_generated(dir: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let header = crate::emit::HEADER_PREFIX.as_bytes();
+    let mut start = Vec::with_capacity(header.len());
+    entries.into_iter().all(|entry| {
+        let Ok(entry) = entry else { return false };
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => holds_only_generated(&entry.path()),
+            Ok(kind) if kind.is_file() => {
+                start.clear();
+                std::fs::File::open(entry.path())
+                    .and_then(|f| f.take(header.len() as u64).read_to_end(&mut start))
+                    .is_ok_and(|_| header.starts_with(&start))
+            }
+            _ => false,
+        }
+    })
 }
 
 /// True when a process with this pid exists (a live run, or another process that reused the
@@ -440,15 +516,37 @@ mod tests {
         let ended = child.id();
         child.wait().expect("wait");
         let staging = |pid: u32, tail: &str| format!(".inventory{STAGING_INFIX}{pid}-{tail}");
-        let abandoned = staging(ended, "a1");
-        let held = staging(ended, "b2");
-        let running = staging(std::process::id(), "c3");
-        let other_output = format!(".elsewhere{STAGING_INFIX}{ended}-d4");
+        let abandoned = staging(ended, "a1B2c3");
+        let held = staging(ended, "b2C3d4");
+        let running = staging(std::process::id(), "c3D4e5");
+        let other_output = format!(".elsewhere{STAGING_INFIX}{ended}-d4E5f6");
         let not_ours = "inventory-notes".to_string();
-        for name in [&abandoned, &held, &running, &other_output, &not_ours] {
-            std::fs::create_dir(temp.path().join(name)).expect("mkdir");
-            std::fs::write(temp.path().join(name).join("x.nix"), "x").expect("write");
+        // The form of a staging directory, but not the tool's: a name of another form, or a
+        // user's file inside.
+        let other_form = staging(ended, "notes");
+        let user_file_inside = staging(ended, "e5F6g7");
+        let generated = format!("{HEADER_PREFIX} 1\n");
+        let all = [
+            &abandoned,
+            &held,
+            &running,
+            &other_output,
+            &not_ours,
+            &other_form,
+            &user_file_inside,
+        ];
+        for name in all {
+            let dir = temp.path().join(name).join("machines");
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(dir.join("a.nix"), &generated).expect("write");
+            std::fs::write(dir.join("b.nix"), "").expect("write");
+            std::fs::write(dir.join("c.nix"), &generated[..10]).expect("write");
         }
+        std::fs::write(
+            temp.path().join(&user_file_inside).join("notes.txt"),
+            "mine",
+        )
+        .expect("write");
         let lock = std::fs::File::open(temp.path().join(&held)).expect("open");
         lock.lock().expect("lock");
         remove_abandoned_staging(&out);
@@ -457,7 +555,14 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect::<Vec<_>>();
         left.sort();
-        let mut expected = vec![held, running, other_output, not_ours];
+        let mut expected = vec![
+            held,
+            running,
+            other_output,
+            not_ours,
+            other_form,
+            user_file_inside,
+        ];
         expected.sort();
         assert_eq!(left, expected);
     }
