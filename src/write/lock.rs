@@ -239,4 +239,26 @@ mod tests {
         assert!(e.message.contains("not a regular file"), "{}", e.message);
         assert!(!outside.exists());
     }
+
+    #[test]
+    fn a_users_file_named_like_the_lock_is_neither_locked_nor_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().to_path_buf();
+        for contents in ["my lock\n", "", &LOCK_CONTENTS[..10]] {
+            std::fs::write(out.join(LOCK_FILE), contents).expect("write");
+            let e = Lock::acquire(&out, WAIT).err().expect("refused");
+            assert_eq!(e.kind, Kind::ForeignFile);
+            assert!(e.message.contains(LOCK_FILE), "{}", e.message);
+            assert_eq!(
+                std::fs::read_to_string(out.join(LOCK_FILE)).expect("still there"),
+                contents
+            );
+        }
+        // The lock a killed run left is the tool's: taken, then removed with the lock.
+        std::fs::write(out.join(LOCK_FILE), LOCK_CONTENTS).expect("write");
+        drop(Lock::acquire(&out, WAIT).expect("taken"));
+        assert!(!out.join(LOCK_FILE).exists());
+        // Nothing else is left behind: no temporary file of the lock's creation.
+        assert_eq!(std::fs::read_dir(&out).expect("list").count(), 0);
+    }
 }

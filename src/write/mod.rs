@@ -16,7 +16,10 @@
 //! beside it and renamed into place, so the output directory appears with every file or not at
 //! all; an unchanged file is not touched (its mtime stays); a generated file that is no
 //! longer emitted is removed; a file in the output directory that does not start with our header
-//! is never modified or removed — the run fails before writing anything and names it; the output
+//! is never modified or removed — the run fails before writing anything and names it; besides
+//! generated files, only the tool's own leftovers (temporary files, the lock, staging
+//! directories) are ever removed, recognised by their exact form; a generated file edited by hand
+//! since it was written is reported as such ([`Change::Update`]'s `edited`); the output
 //! directory must lie inside the flake, and no symbolic link in it is followed.
 //! `migrate` replaces the flake's own source files through [`replace_sources`], with the same
 //! atomicity, keeping their permissions.
