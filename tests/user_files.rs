@@ -197,4 +197,25 @@ fn a_hand_edit_that_kept_the_header_is_reported_as_replaced() {
     assert_eq!(result.code, 0, "{}", result.rendered);
     assert!(result.stdout.contains("updated "), "{}", result.stdout);
     assert!(!result.stdout.contains("hand edit"), "{}", result.stdout);
+
+    // Every way a file is written carries the checksum: staged in a first generation (above),
+    // replaced (`jon`, rewritten after the edit), created in an existing directory (`tom`).
+    for name in ["jon", "tom"] {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(out.join(format!("machines/{name}.nix")))
+            .expect("open")
+            .write_all(b"# my change\n")
+            .expect("append");
+    }
+    let check = run(&dir, "check");
+    for name in ["jon", "tom"] {
+        assert!(
+            check.stdout.contains(&format!(
+                "note: generated/inventory/machines/{name}.nix was edited by hand"
+            )),
+            "{}",
+            check.stdout
+        );
+    }
 }

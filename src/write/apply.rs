@@ -131,7 +131,6 @@ impl Sink for Disk {
         let mut file = file?;
         file.write_all(contents.as_bytes())?;
         mark(&file, contents);
-        mark(&file, contents);
         Ok(())
     }
 
@@ -170,6 +169,7 @@ fn create_unnamed(path: &Path, contents: &str) -> std::io::Result<bool> {
         return Ok(false);
     };
     file.write_all(contents.as_bytes())?;
+    mark(&file, contents);
     let (Ok(unnamed), Ok(target)) = (
         CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())),
         CString::new(path.as_os_str().as_bytes()),
