@@ -159,6 +159,9 @@ fn create(out_dir: &Path, path: &Path) -> std::io::Result<Option<Own>> {
     match temp.persist_noclobber(path) {
         Ok(file) => Ok(Some(Own::Lock(file))),
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+        // The temporary file was removed before it was linked: a run holding the lock (its
+        // holder a moment ago) took it for a killed run's leftover. Look again.
+        Err(e) if e.error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.error),
     }
 }
