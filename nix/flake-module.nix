@@ -172,6 +172,27 @@ in
         description = "The nixpkgs flake whose `lib.nixosSystem` builds the NixOS machines.";
       };
 
+      clan-core = mkOption {
+        type = types.nullOr types.raw;
+        default = inputs.clan-core or null;
+        defaultText = literalExpression "inputs.clan-core or null";
+        description = ''
+          clan-core (the flake): the services get its `clanLib`, and every machine its `clanCore`
+          module and clan's `clan.core.settings` (from `meta` and the machine), as in clan.
+          `null`: none of these.
+        '';
+      };
+
+      vars = mkOption {
+        type = types.lazyAttrsOf types.raw;
+        default = { };
+        example = literalExpression "{ settings.secretStore = \"password-store\"; }";
+        description = ''
+          clan's `vars` (as `clan.vars` of a clan flake): passed to every machine as clan does,
+          through `clanConfig.vars`. Needs clan-core.
+        '';
+      };
+
       nix-darwin = mkOption {
         type = types.nullOr types.raw;
         default = inputs.nix-darwin or inputs.darwin or null;
@@ -235,7 +256,13 @@ in
 
   config = {
     inventory-gen.configurations = mkConfigurations {
-      inherit (cfg) nixpkgs nix-darwin directory;
+      inherit (cfg)
+        nixpkgs
+        nix-darwin
+        directory
+        clan-core
+        vars
+        ;
       inherit inputs;
       inherit (config) machines;
       generated = generatedPath;

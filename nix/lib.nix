@@ -1,7 +1,10 @@
 # inventory-gen's Nix library (the flake's `lib` output): `mkConfigurations` turns the generated
 # directory (`generated/inventory`, written by `inventory-gen`) into `nixosConfigurations` and
 # `darwinConfigurations`, one per inventory machine. It never reads the inventory itself: the
-# generated index is the only source of machines, classes and modules.
+# generated index is the only source of machines, classes and modules. Given clan-core (the
+# `clan-core` input by default), every machine also gets what clan gives each machine: clan-core's
+# `clanCore` module of its class and `clan.core.settings` from the inventory's meta and the machine
+# (and `clanConfig.vars.settings` when `vars` is given), and the runtime gets clan-core's `clanLib`.
 { lib }:
 let
   inherit (builtins)
@@ -40,6 +43,13 @@ let
       specialArgs ? { },
       # Per-machine modules by name, like clan-core's `machines.<name>`.
       machines ? { },
+      # clan-core (the flake): its `clanLib` for the services, its `nixosModules.clanCore` /
+      # `darwinModules.clanCore` and clan's settings for every machine. `null`: none of these
+      # (services that need clanLib say so when evaluated).
+      clan-core ? inputs.clan-core or null,
+      # clan's `vars` (`{ settings = <module>; }`, as `clan.vars` in a clan flake): passed to the
+      # machines as clan passes it, through `clanConfig`. Needs clan-core.
+      vars ? { },
     }:
     let
       root =
@@ -56,12 +66,60 @@ let
 
       index =
         if pathExists (join generatedDir "default.nix") then
-          import generatedDir { inherit inputs; }
+          import generatedDir {
+            inputs = inputs // lib.optionalAttrs (clan-core != null) { inherit clan-core; };
+          }
         else
           throw ''
             inventory-gen: ${toString generatedDir}/default.nix does not exist.
             Generate it with `nix run .#inventory-gen` (or `inventory-gen generate`) in the flake, then `git add` it:
             a flake only sees files that git tracks.'';
+
+      # What clan-core gives every machine (its modules/clan/module.nix and
+      # nixosModules/machineModules/forName.nix): the clanCore module of the machine's class and
+      # clan's settings; the configuration.nix & co. that forName imports are imported below.
+      clanBase =
+        name: class:
+        let
+          meta = index.meta or { };
+        in
+        lib.optionals (clan-core != null) (
+          lib.optional (clan-core ? "${class}Modules") clan-core."${class}Modules".clanCore
+          ++ [
+            {
+              _file = "inventory-gen lib.mkConfigurations (clan's settings of machine '${name}')";
+              clan.core.settings = {
+                name = meta.name or (throw "inventory-gen: the inventory's meta has no `name`, which clan.core.settings.name needs: set `meta.name`.");
+                icon = meta.icon or null;
+                domain = meta.domain or "clan";
+                directory = root;
+                machine.name = name;
+              };
+            }
+          ]
+          ++ lib.optional (vars != { }) {
+            _file = "inventory-gen lib.mkConfigurations (vars)";
+            clanConfig = {
+              vars.settings = vars.settings or { };
+              clanInternals.vars.settings = varsSettings;
+            };
+          }
+        );
+
+      # clan's evaluated vars settings (`clanInternals.vars.settings`), against clan-core's options.
+      varsSettings =
+        let
+          opts = "${toString clan-core.outPath}/modules/clan/vars/settings-opts.nix";
+        in
+        if clan-core ? outPath && pathExists opts then
+          (lib.evalModules {
+            modules = [
+              opts
+              (vars.settings or { })
+            ];
+          }).config
+        else
+          throw "inventory-gen lib.mkConfigurations: `vars` needs clan-core's source (`clan-core.outPath`) for clan's vars options.";
 
       unknownMachines = lib.subtractLists (attrNames index.machines) (attrNames machines);
 
@@ -82,7 +140,7 @@ let
           disko = lib.optionals (inputs ? disko && pathExists (join machineDir "disko.nix")) [
             (inputs.disko.nixosModules.default or inputs.disko.nixosModules.disko)
           ];
-          allModules = [
+          allModules = clanBase name class ++ [
             (lib.setDefaultModuleLocation "${toString generatedDir} (modules.${name})" index.modules.${name})
             {
               _file = "inventory-gen lib.mkConfigurations";

@@ -578,9 +578,10 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
         read_resolved(&cli.flake, std::collections::HashMap::new());
     let mut outcome = Outcome::new(SourceMap::default());
     // The warnings `migrate` is the answer to are not repeated.
+    let inventory = resolved.as_ref().map(|(i, _)| i);
     outcome.diagnostics = diagnostics
         .into_iter()
-        .filter(|d| d.kind != Kind::LegacyService)
+        .filter(|d| !crate::migrate::answers(&flake, inventory, d))
         .collect();
     let stop = outcome
         .diagnostics
@@ -594,10 +595,11 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
     let root = flake.root.clone();
     let mut read_back = |texts: &std::collections::BTreeMap<PathBuf, String>| {
         let overlay = texts.clone().into_iter().collect();
-        let (_, resolved, diagnostics) = read_resolved(&root, overlay);
+        let (back, resolved, diagnostics) = read_resolved(&root, overlay);
+        let inventory = resolved.as_ref().map(|(i, _)| i);
         let errors: Vec<String> = diagnostics
             .iter()
-            .filter(|d| d.is_error())
+            .filter(|d| d.is_error() && !crate::migrate::answers(&back, inventory, d))
             .map(|d| d.message.clone())
             .collect();
         let (inventory, graph) = resolved.unwrap_or_default();
@@ -607,20 +609,14 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
             errors,
         }
     };
-    let plan = crate::migrate::plan(&flake, &inventory, &graph, &mut read_back);
-    outcome.diagnostics.extend(plan.diagnostics);
+    let mut plan = crate::migrate::plan(&flake, &inventory, &graph, &mut read_back);
+    outcome
+        .diagnostics
+        .extend(std::mem::take(&mut plan.diagnostics));
     outcome.sources = std::mem::take(&mut flake.sources);
 
     let verb = if dry_run { "would migrate" } else { "migrated" };
-    let mut report = String::new();
-    for (module, instance) in &plan.migrated {
-        report.push_str(&format!(
-            "{verb} services.{}.{} -> instances.{}\n",
-            crate::emit::nix::attr_name(module),
-            crate::emit::nix::attr_name(instance),
-            crate::emit::nix::attr_name(instance)
-        ));
-    }
+    let report = plan.report(verb);
     if !dry_run && !plan.files.is_empty() {
         let files: Vec<(PathBuf, String)> = plan
             .files
@@ -636,7 +632,15 @@ fn migrate(cli: &Cli, dry_run: bool) -> Outcome {
         let migrated: Vec<serde_json::Value> = plan
             .migrated
             .iter()
-            .map(|(m, i)| serde_json::json!({ "module": m, "instance": i }))
+            .map(|key| {
+                let detail = plan.details.get(key);
+                serde_json::json!({
+                    "module": key.0,
+                    "instance": key.1,
+                    "to": detail.map(|d| format!("instances.{}", crate::emit::nix::attr_name(&d.target))),
+                    "moved": detail.map(|d| d.moved.iter().map(|(from, to)| serde_json::json!({ "from": from, "to": to })).collect::<Vec<_>>()),
+                })
+            })
             .collect();
         let changes: Vec<serde_json::Value> = plan
             .files

@@ -525,21 +525,32 @@ pub fn resolve_legacy(
             crate::emit::nix::attr_name(module),
             crate::emit::nix::attr_name(iname)
         );
-        diagnostics.push(
-            Diagnostic::at(
-                Kind::LegacyService,
-                instance.span,
-                format!("`{at}` uses the legacy `services` API, which `instances` supersedes"),
-            )
-            .with_label("legacy instance")
-            .with_hint(format!(
-                "run `inventory-gen migrate` to rewrite it as `instances.{}` (`inventory-gen migrate --dry-run` shows the change)",
-                crate::emit::nix::attr_name(iname)
-            )),
-        );
-        let Some(roles) = legacy_module_roles(module, instance, legacy_modules, &mut diagnostics)
-        else {
-            continue;
+        let roles = if !legacy_modules.contains_key(module)
+            && crate::migrate::builtin::fate(module).is_some()
+        {
+            // clan-core no longer runs its built-in clanModules: refused, with the way out. Its
+            // members are still resolved (from the roles written), for `migrate`.
+            diagnostics.push(legacy_builtin(module, iname, &at, instance));
+            instance.roles.keys().cloned().collect()
+        } else {
+            diagnostics.push(
+                Diagnostic::at(
+                    Kind::LegacyService,
+                    instance.span,
+                    format!("`{at}` uses the legacy `services` API, which `instances` supersedes"),
+                )
+                .with_label("legacy instance")
+                .with_hint(format!(
+                    "run `inventory-gen migrate` to rewrite it as `instances.{}` (`inventory-gen migrate --dry-run` shows the change)",
+                    crate::emit::nix::attr_name(iname)
+                )),
+            );
+            let Some(roles) =
+                legacy_module_roles(module, instance, legacy_modules, &mut diagnostics)
+            else {
+                continue;
+            };
+            roles
         };
         if !instance.enabled.value {
             continue;
@@ -688,6 +699,32 @@ pub fn resolve_legacy(
 }
 
 /// The roles of a legacy instance's module, or `None` (with an error) when it has none.
+/// `generate`'s refusal of a legacy instance of clan-core's built-in clanModule `module`
+/// (the flake defines no `inventory.modules.<module>`): clan-core removed them in 2025.
+fn legacy_builtin(
+    module: &str,
+    iname: &str,
+    at: &str,
+    instance: &crate::lower::LegacyInstance,
+) -> Diagnostic {
+    let hint = match crate::migrate::builtin::advice(module) {
+        None => format!(
+            "run `inventory-gen migrate` to rewrite it as `instances.{}`, an instance of clan-core's clan.service `{module}` (`inventory-gen migrate --dry-run` shows the change)",
+            crate::emit::nix::attr_name(&crate::migrate::builtin::target(module, iname))
+        ),
+        Some(advice) => format!("{advice}; `inventory-gen migrate` migrates the other instances"),
+    };
+    Diagnostic::at(
+        Kind::UnknownModule,
+        instance.span,
+        format!(
+            "`{at}` uses clan-core's built-in clanModule `{module}`, which clan-core removed in 2025 and no longer runs"
+        ),
+    )
+    .with_label("legacy clan-core module")
+    .with_hint(hint)
+}
+
 fn legacy_module_roles(
     module: &str,
     instance: &crate::lower::LegacyInstance,

@@ -367,7 +367,7 @@ fn cases() -> Vec<Case> {
                 );
             },
             exit: 1,
-            expect: &[("not-static", "nested too deeply")],
+            expect: &[("syntax", "nested too deeply to parse")],
         },
         Case {
             name: "Nix attribute sets nested 3000 deep",

@@ -318,7 +318,13 @@ fn migrate_keeps_the_meaning_and_every_other_byte() {
 fn migrate_never_crashes() {
     let root = common::repo_root();
     let mut flakes = Vec::new();
-    for dir in ["tests/cases", "tests/eval", "tests/migrate", "templates"] {
+    for dir in [
+        "tests/cases",
+        "tests/eval",
+        "tests/migrate",
+        "tests/migrate/clan-core",
+        "templates",
+    ] {
         for entry in std::fs::read_dir(root.join(dir))
             .expect("fixture directory")
             .flatten()
@@ -353,4 +359,192 @@ fn migrate_never_crashes() {
             case.display()
         );
     }
+}
+
+/// The flakes under `tests/migrate/clan-core/`: legacy `services` of clan-core's built-in
+/// clanModules (no `inventory.modules.<name>`), the seed documents' examples among them.
+fn clan_core_cases() -> Vec<(String, PathBuf)> {
+    let root = common::repo_root().join("tests/migrate/clan-core");
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
+        .expect("tests/migrate/clan-core")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("flake.nix").is_file())
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            (name, p)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every machine's roles per instance as the legacy `services` of `flake.nix` meant them,
+/// computed by Nix from the flake itself (its `buildClan` argument, with clan-core's legacy
+/// rule: a role's members are its machines and the machines holding one of its tags), each
+/// instance under the flat name clan-core's guide gives it (`<module>-<instance>`). Independent
+/// of the tool; the format of [`memberships`].
+fn legacy_meaning(flake: &Path) -> serde_json::Value {
+    let expr = r#"
+      let
+        outputs = (import ./flake.nix).outputs {
+          self = ./.;
+          clan-core.lib.buildClan = args: args;
+        };
+        inventory = outputs.inventory;
+        dirs = if builtins.pathExists ./machines then builtins.readDir ./machines else { };
+        names = builtins.attrNames (dirs // (inventory.machines or { }));
+        tagsOf = n: ((inventory.machines or { }).${n} or { }).tags or [ ];
+        members = role: (role.machines or [ ])
+          ++ builtins.filter (n: builtins.any (t: builtins.elem t (tagsOf n)) (role.tags or [ ])) names;
+        instances = builtins.concatLists (builtins.attrValues (builtins.mapAttrs
+          (m: set: builtins.attrValues (builtins.mapAttrs
+            (i: x: { name = "${m}-${i}"; roles = x.roles or { }; }) set))
+          (inventory.services or { })));
+        of = n: builtins.listToAttrs (builtins.filter (x: x.value != [ ]) (map (x: {
+          name = x.name;
+          value = builtins.filter (r: builtins.elem n (members x.roles.${r})) (builtins.attrNames x.roles);
+        }) instances));
+      in builtins.listToAttrs (map (n: { name = n; value = of n; }) names)
+    "#;
+    common::nix_eval_json(flake, expr).unwrap_or_else(|e| panic!("{}: {e}", flake.display()))
+}
+
+/// clan-core's built-in legacy modules (issue 16): `generate` refuses them with the way out;
+/// `migrate --dry-run` writes nothing; `migrate` rewrites them as clan-core's migration guide
+/// does, changing only the legacy bindings, keeping every comment, leaving no `services` when
+/// it refuses nothing, and the result parses; a second `migrate` writes nothing; `generate`
+/// then writes one stub per machine with the members the legacy `services` meant. The
+/// transcripts (generate before, migrate --dry-run, migrate) and rewritten files equal
+/// `tests/migrate/clan-core/<case>.expected`.
+#[test]
+fn clan_core_modules_migrate_as_its_guide_says() {
+    common::require_nix();
+    let mut failures = Vec::new();
+    for (name, case) in clan_core_cases() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let flake = temp.path().join("flake");
+        copy_dir(&case, &flake);
+        let _ = std::fs::remove_dir_all(flake.join("generated"));
+        let original = snapshot(&flake);
+        let meaning = legacy_meaning(&flake);
+
+        let (before, code, _) = run(&flake, &["generate"]);
+        if code != 1 || !before.contains("inventory-gen migrate") {
+            failures.push(format!(
+                "{name}: generate did not refuse with the hint to migrate:\n{before}"
+            ));
+        }
+        if snapshot(&flake) != original {
+            failures.push(format!("{name}: the refused generate wrote"));
+        }
+        let (dry, _, dry_stdout) = run(&flake, &["migrate", "--dry-run"]);
+        if snapshot(&flake) != original {
+            failures.push(format!("{name}: `migrate --dry-run` wrote"));
+        }
+        if !dry_stdout.contains("would migrate") || !dry_stdout.contains("--- a/") {
+            failures.push(format!("{name}: `migrate --dry-run` shows no migration"));
+        }
+        // `--format json` names the same targets as the text, and the keys moved.
+        let (_, _, json) = run(&flake, &["migrate", "--dry-run", "--format", "json"]);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        for m in doc["migrated"].as_array().into_iter().flatten() {
+            let line = format!(
+                "would migrate services.{}.{} -> {}",
+                m["module"].as_str().unwrap_or("?"),
+                m["instance"].as_str().unwrap_or("?"),
+                m["to"].as_str().unwrap_or("?")
+            );
+            let moved = m["moved"].as_array().map_or(0, Vec::len);
+            if !dry_stdout.contains(&line) || dry_stdout.matches("  moved ").count() < moved {
+                failures.push(format!("{name}: --format json disagrees: {m}"));
+            }
+        }
+        if doc["migrated"].as_array().is_none_or(Vec::is_empty) {
+            failures.push(format!("{name}: --format json migrates nothing:\n{json}"));
+        }
+        let (wet, code, _) = run(&flake, &["migrate"]);
+        let complete = code == 0;
+        let migrated = snapshot(&flake);
+        let mut log = format!("{before}\n{dry}\n{wet}");
+        for (path, bytes) in &migrated {
+            let old = original.get(path);
+            if old == Some(bytes) {
+                continue;
+            }
+            let new = String::from_utf8_lossy(bytes).into_owned();
+            log.push_str(&format!("\n=== {} (after)\n{new}", path.display()));
+            let Some(old) = old else {
+                failures.push(format!("{name}: migrate created {}", path.display()));
+                continue;
+            };
+            let old = String::from_utf8_lossy(old).into_owned();
+            if let Err(e) = only_ranges_changed(&old, &new, &legacy_ranges(&old)) {
+                failures.push(format!("{name}: {}: {e}", path.display()));
+            }
+            for comment in comments(&old) {
+                if !new.contains(&comment) {
+                    failures.push(format!(
+                        "{name}: {}: comment {comment:?} was lost",
+                        path.display()
+                    ));
+                }
+            }
+            if complete && !legacy_ranges(&new).is_empty() {
+                failures.push(format!("{name}: {} keeps `services`", path.display()));
+            }
+            let parsed = common::nix_instantiate(
+                &flake,
+                &["--parse", flake.join(path).to_str().expect("utf-8")],
+            );
+            if !parsed.ok {
+                failures.push(format!(
+                    "{name}: {} does not parse:\n{}",
+                    path.display(),
+                    parsed.stderr
+                ));
+            }
+        }
+        if migrated == original {
+            failures.push(format!("{name}: migrate wrote nothing"));
+        }
+        if migrated.keys().ne(original.keys()) {
+            failures.push(format!("{name}: migrate added or removed files"));
+        }
+        let (again, _, _) = run(&flake, &["migrate"]);
+        if snapshot(&flake) != migrated {
+            failures.push(format!("{name}: a second migrate wrote:\n{again}"));
+        }
+
+        if complete {
+            let (after, code, _) = run(&flake, &["generate"]);
+            if code != 0 {
+                failures.push(format!("{name}: generate after migrate failed:\n{after}"));
+            } else {
+                let members = memberships(&flake);
+                if members != meaning {
+                    failures.push(format!(
+                        "{name}: members differ from the legacy meaning:\nlegacy {meaning}\nafter  {members}"
+                    ));
+                }
+            }
+        }
+
+        let expected_path =
+            common::repo_root().join(format!("tests/migrate/clan-core/{name}.expected"));
+        if bless() {
+            std::fs::write(&expected_path, &log).expect("bless");
+        } else {
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            if expected != log {
+                failures.push(format!(
+                    "{name}: transcript differs (INVENTORY_GEN_BLESS=1 to accept):\n{}",
+                    similar::TextDiff::from_lines(&expected, &log)
+                        .unified_diff()
+                        .header("expected", "actual")
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

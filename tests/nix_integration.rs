@@ -402,6 +402,31 @@ fn flake_module_sets_configurations() {
         assert_eq!(flake["nixos"]["web"]["extra"]["indexInput"], "from inputs");
     }
 
+    // With clan-core, clan's machine base: its clanCore module by class and clan's settings.
+    let with_clan_core = eval(FM, Some("withClanCore"));
+    for (class, machine) in [("nixos", "web"), ("nixos", "db"), ("darwin", "mac")] {
+        let m = &with_clan_core[class][machine];
+        assert_eq!(m["clanCore"], class, "{machine}");
+        assert_eq!(m["settings"]["name"], "fleet", "{machine}");
+        assert_eq!(m["settings"]["domain"], "example", "{machine}");
+        assert_eq!(m["settings"]["icon"], Value::Null, "{machine}");
+        assert_eq!(m["settings"]["machine"]["name"], machine, "{machine}");
+        assert!(
+            m["settings"]["directory"]
+                .as_str()
+                .unwrap()
+                .ends_with("tests/nix/integration/fleet"),
+            "{machine}: {}",
+            m["settings"]["directory"]
+        );
+    }
+    assert_eq!(
+        with_clan_core["nixos"]["web"]["indexClanCore"],
+        "clan-core given"
+    );
+    // Without it (no `clan-core` input), nothing of clan's.
+    assert_eq!(with_clan_core["withoutClanCore"]["web"], Value::Null);
+
     let disabled = eval(FM, Some("disabled"));
     assert!(!names(&disabled["outputs"]).contains(&"darwinConfigurations".to_string()));
     assert!(names(&disabled["nixosConfigurations"]).is_empty());

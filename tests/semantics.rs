@@ -55,8 +55,16 @@ const ERRORS: &[(&str, &[&str])] = &[
     ),
     // perMachine has no `settings` argument.
     ("kim", &["'perMachine' doesn't have a 'settings' argument"]),
-    // clanLib is not provided; using it says so.
-    ("lea", &["inventory-gen does not provide clanLib"]),
+    // clanLib comes from the `clan-core` input; without it, using it names the service and
+    // the input to add.
+    (
+        "lea",
+        &[
+            "clan.service module self/C uses `clanLib`",
+            "no input `clan-core`",
+            "inputs.clan-core.url",
+        ],
+    ),
     // Unknown keys of a clan.service module are errors, as in clan-core.
     (
         "max",

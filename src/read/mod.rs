@@ -11,6 +11,7 @@ pub mod discover;
 pub mod eval;
 pub mod json;
 pub mod merge;
+pub mod nesting;
 pub mod strings;
 
 use crate::diagnostics::{Diagnostic, Kind, SourceMap, Span};

@@ -72,3 +72,81 @@ pub fn nix_eval_json(dir: &Path, expr: &str) -> Result<serde_json::Value, String
     }
     serde_json::from_str(&out.stdout).map_err(|e| format!("{e}: {}", out.stdout))
 }
+
+/// Differential check of single Nix expressions: each case's expression is evaluated strictly
+/// to JSON by `inventory_gen::read::eval::eval_expression_json` and by `nix-instantiate --eval
+/// --strict --json`, in `dir` (where a case may read files). With `with_lib`, `lib` is nixpkgs'
+/// `lib` (`import <nixpkgs/lib>` for Nix; the reader's own for inventory-gen). Both must succeed
+/// with equal values (floats to 6 significant digits, as Nix 2.8 prints them), or both fail.
+/// Returns one line per mismatch; the caller asserts that there is none.
+pub fn differential(dir: &Path, cases: &[(&str, &str)], with_lib: bool) -> Vec<String> {
+    require_nix();
+    let wrap = |expr: &str| {
+        if with_lib {
+            format!("let lib = import <nixpkgs/lib>; in ({expr}\n)")
+        } else {
+            format!("({expr}\n)")
+        }
+    };
+    // All cases at once first: one Nix call when every case succeeds in Nix.
+    let mut batch = String::from("{\n");
+    for (i, (_, expr)) in cases.iter().enumerate() {
+        batch.push_str(&format!("c{i} = {};\n", wrap(expr)));
+    }
+    batch.push('}');
+    let together = nix_eval_json(dir, &batch);
+    let mut mismatches = Vec::new();
+    for (i, (name, expr)) in cases.iter().enumerate() {
+        let want = match &together {
+            Ok(serde_json::Value::Object(all)) => Ok(all[&format!("c{i}")].clone()),
+            _ => nix_eval_json(dir, &wrap(expr)),
+        };
+        let names: &[&str] = if with_lib { &["lib"] } else { &[] };
+        let got = inventory_gen::read::eval::eval_expression_json(dir, expr, names)
+            .map_err(|d| d.message);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) if json_equal(w, g) => {}
+            (Err(_), Err(_)) => {}
+            _ => mismatches.push(format!(
+                "{name}: `{expr}`\n    nix:           {}\n    inventory-gen: {}",
+                show(&want),
+                show(&got)
+            )),
+        }
+    }
+    mismatches
+}
+
+fn show(r: &Result<serde_json::Value, String>) -> String {
+    match r {
+        Ok(v) => v.to_string(),
+        Err(e) => format!("error: {}", e.lines().next().unwrap_or("")),
+    }
+}
+
+/// JSON equality where floats agree to the 6 significant digits Nix 2.8 prints.
+pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => {
+            if x.is_f64() || y.is_f64() {
+                let (x, y) = (
+                    x.as_f64().unwrap_or(f64::NAN),
+                    y.as_f64().unwrap_or(f64::NAN),
+                );
+                x == y || ((x - y).abs() <= 5e-6 * x.abs().max(y.abs()))
+            } else {
+                x == y
+            }
+        }
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
+        }
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}

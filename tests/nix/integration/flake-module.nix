@@ -179,6 +179,42 @@ in
       configurations = builtins.attrNames config.inventory-gen.configurations.nixosConfigurations;
     };
 
+  # With clan-core (the input, or `inventory-gen.clan-core`): its clanCore module of the machine's
+  # class and clan's settings reach every machine, and the index gets it as `inputs.clan-core`.
+  withClanCore =
+    let
+      clan-core = {
+        marker = "clan-core given";
+        nixosModules.clanCore = {
+          extra.clanCore = "nixos";
+        };
+        darwinModules.clanCore = {
+          extra.clanCore = "darwin";
+        };
+      };
+      observe = c: {
+        inherit (c.config.extra) clanCore;
+        indexClanCore = c.config.extra.indexClanCore or null;
+        settings = c.config.clan.core.settings // {
+          directory = toString c.config.clan.core.settings.directory;
+        };
+      };
+      config = evalFlake [
+        flakeModule
+        fleetModule
+        { inventory-gen.clan-core = clan-core; }
+      ];
+      without = evalFlake [
+        flakeModule
+        fleetModule
+      ];
+    in
+    {
+      nixos = lib.mapAttrs (_: observe) config.flake.nixosConfigurations;
+      darwin = lib.mapAttrs (_: observe) config.flake.darwinConfigurations;
+      withoutClanCore = lib.mapAttrs (_: c: c.config.extra.clanCore or null) without.flake.nixosConfigurations;
+    };
+
   # Definitions in several modules can be read back (roughly merged).
   inventoryRead =
     (evalFlake [

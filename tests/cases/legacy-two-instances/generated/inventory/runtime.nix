@@ -7,11 +7,17 @@
 # entries hold settings; the instance's file is `instances/<i>.nix` beside this file) and gets
 # the machine's whole inventory module. `index stub classes` is what `default.nix` returns. For each
 # service, keyed by the pair (module.input, module.name), it evaluates the `clan.service` module
-# once (`class = "clan.service"`, specialArgs `clanLib`, `directory`, `exports = { }`, `meta`),
+# once (`class = "clan.service"`, specialArgs `clanLib`, `directory`, `exports`, `meta`),
 # evaluates each membership's settings, runs `perInstance` per (instance, role, machine) and
 # `perMachine` per (service, machine) with clan-core's arguments, and imports their
 # `nixosModule`s (class "nixos") or `darwinModule`s (class "darwin") plus each membership's
 # `extraModules`, in clan-core's order.
+# `clanLib` is the `clanLib` (or `lib`) of the `clan-core` input. `exports` are clan-core's
+# (lib/inventory/distributed-service: service-module.nix, all-services-wrapper.nix): the fleet's
+# services (every `instances/<i>.nix`, grouped by service) that declare `manifest.exports.out`
+# export from their service module and every perMachine and perInstance of every member (keys
+# checked with clanLib.checkExports / checkScope, built by `mkExports` with buildScopeKey), merged
+# by scope key with the export interfaces they declare (clan-core's `clan.exportInterfaces`).
 # Legacy `services.<module>.<instance>` (stub `services.<module>.<instance> = { file, roles }`)
 # are applied as clan-core's legacy builder did: the member imports the module's
 # `roles/<role>.nix` of its roles and the instance's, its own and its roles' `extraModules`
@@ -38,9 +44,18 @@
 #   instance) the machine also gets the declaration of `clan.inventory.services`, as every
 #   clan machine had it (so it cannot be combined with clan-core's old clanCore module, which
 #   declares it too).
-# Not provided: clanLib (throws when used), exports (always `{ }`), clan-core's JSON-schema
-# assertions; a service's `config.instances` holds only this machine's instances. Role-description
-# and readme warnings are added to NixOS machines when the importing system declares `warnings`.
+# - `exports` cost nothing until a service reads them; then every instance file is read and
+#   every service module evaluated once (for its manifest), and the services that export are
+#   run for every member (their members files are read): the cost grows with the exporting
+#   services' memberships, as in clan-core, and not with the rest of the fleet.
+# - Missing inputs are errors naming the input, the instance or service, and how to pass it.
+# Not provided: clan-core's JSON-schema assertions, `clan.exportInterfaces` of the flake's own
+# clan config (the interfaces are clan-core's: from the input's `clan.exportInterfaces` or its
+# source; when neither is there, each declared interface accepts any attributes). Services whose
+# manifest declares no `exports.out` are not run for exports (in clan-core their exports are an
+# error). A service's `config.instances` holds only this machine's instances in the machine's own
+# evaluation (all of the service's instances in the exports' evaluation). Role-description and
+# readme warnings are added to NixOS machines when the importing system declares `warnings`.
 # Legacy modules' README frontmatter (`features`, `constraints`) is not read.
 {
   inputs,
@@ -58,11 +73,63 @@ let
     imports = [ module ];
   };
 
-  clanLib = throw ''
-    inventory-gen does not provide clanLib: this clan.service module uses `clanLib`, which only
-    clan-core's own evaluation has. Use a service that needs only `lib`, or let clan-core build
-    this machine.
-  '';
+  # clan-core, whose library (`clanLib`, also its `lib`) services get and whose export checks
+  # and interfaces the runtime uses. Only forced when a service needs it.
+  clanCore = inputs.clan-core or null;
+  hasClanLib = clanCore != null && (clanCore ? clanLib || clanCore ? lib);
+
+  howToPass = ''
+    Add the input to flake.nix (`inputs.clan-core.url = "https://git.clan.lol/clan/clan-core/archive/main.tar.gz";`)
+    and pass the flake's inputs to the generated inventory: `lib.mkConfigurations { inherit inputs; … }`
+    (the flake-parts module passes them), or `{ inherit inputs; }` where you import the generated
+    directory yourself.'';
+
+  # `clanLib` for `what` (a service): clan-core's, or an error naming the service.
+  clanLibFor =
+    what:
+    if clanCore == null then
+      throw ''
+        inventory-gen: ${what} uses `clanLib`, clan-core's library, which the runtime takes from
+        the flake input `clan-core`; the generated inventory was given no input `clan-core`.
+        ${howToPass}''
+    else
+      clanCore.clanLib or clanCore.lib or (throw ''
+        inventory-gen: ${what} uses `clanLib`, but the input `clan-core` has neither `clanLib` nor
+        `lib`: pass clan-core itself as `inputs.clan-core`.'');
+
+  # The inputs an instance file sees: where the input its module comes from (or the module in
+  # its `clan.modules`) is missing, a message naming the input, the instance and how to pass it.
+  guardInputs =
+    instance: module:
+    let
+      input = module.input or null;
+      missing = why: ''
+        inventory-gen: instance '${instance}' uses the clan.service module '${module.name}' of the
+        flake input '${input}', but ${why}.
+        ${
+          if input == "clan-core" then
+            howToPass
+          else
+            "Add the input `${input}` to flake.nix and pass the flake's inputs to the generated inventory: `lib.mkConfigurations { inherit inputs; … }` (the flake-parts module passes them), or pass `{ inherit inputs; }` where you import the generated directory."
+        }'';
+    in
+    if input == null || input == "self" then
+      inputs
+    else if !(inputs ? ${input}) then
+      inputs // { ${input} = throw (missing "the generated inventory was given no input '${input}'"); }
+    else if !(inputs.${input} ? clan.modules.${module.name}) then
+      inputs
+      // {
+        ${input} = inputs.${input} // {
+          clan = (inputs.${input}.clan or { }) // {
+            modules = (inputs.${input}.clan.modules or { }) // {
+              ${module.name} = throw (missing "'${input}' has no `clan.modules.${module.name}`");
+            };
+          };
+        };
+      }
+    else
+      inputs;
 
   withLib =
     lib:
@@ -209,23 +276,25 @@ let
           };
         };
 
-      # Everything one service contributes to machine `name`; `members` are the machine's
-      # instances of this service, in instance-name order.
-      applyService =
+      # One clan.service module applied to a set of its instances, with clan-core's semantics:
+      # `records` are the instances (each `{ instance, file, data, members }`, plus, for machine
+      # `name`'s own evaluation, `roles` and `entry`: the machine's roles and its stub entries).
+      # `name` is the machine whose own settings come from its stub (null in the fleet view).
+      # Everything is lazy: a machine's perInstance reads the instance's members file only when
+      # the service looks at the other members.
+      serviceModel =
         {
-          name,
-          class,
-          members,
+          spec,
+          records,
+          name ? null,
+          extraModules ? [ ],
         }:
         let
-          first = builtins.head members;
-          spec = {
-            input = first.data.module.input or null;
-            inherit (first.data.module) name;
-          };
+          first = builtins.head records;
           id = label spec;
           what = "clan.service module ${canonical spec}";
-          instances = lib.listToAttrs (map (m: lib.nameValuePair m.instance m) members);
+          instances = lib.listToAttrs (map (m: lib.nameValuePair m.instance m) records);
+          clanLib = clanLibFor what;
 
           service =
             (lib.evalModules {
@@ -233,7 +302,7 @@ let
               prefix = [ id ];
               specialArgs = {
                 inherit clanLib directory meta;
-                exports = { };
+                exports = exportsFor what;
               };
               modules = [
                 (serviceOptions {
@@ -244,25 +313,9 @@ let
                   }) instances;
                 })
                 (at what first.data.service)
-              ];
+              ]
+              ++ extraModules;
             }).config;
-
-          checkRoles =
-            instance: data:
-            let
-              defined = lib.attrNames service.roles;
-              unknown = lib.filter (r: !(service.roles ? ${r})) (lib.attrNames data.roles);
-            in
-            if unknown == [ ] then
-              true
-            else
-              throw ''
-                Instance '${instance}' uses the following roles:
-                ${builtins.toJSON unknown}
-                but the clan-service module '${service.manifest.name}' (${canonical spec}) only
-                defines roles:
-                ${builtins.toJSON defined}
-              '';
 
           # Settings of `machine` (null: the role-level view), whose entry in the role's members is
           # `m`, in (instance, role).
@@ -301,23 +354,30 @@ let
               };
             };
 
-          # Lazily memoised settings evaluations of every role and member of each instance. This
-          # machine's own come from its stub (`self`); the other members' only when a service
+          # Lazily memoised settings evaluations of every role and member of each instance. The
+          # machine's own come from its stub (`entry`); the other members' only when a service
           # looks at them, which reads the instance's members file.
           evals = lib.mapAttrs (
             instance: m:
             let
               eval = evalSettings instance m.file m.data;
-              self = lib.mapAttrs (role: eval role name) m.self;
+              own = lib.mapAttrs (role: eval role name) (m.entry or { });
             in
             lib.mapAttrs (role: _: {
               role = eval role null { };
-              self = self.${role};
+              inherit own;
               machines = lib.mapAttrs (
-                machine: entry: if machine == name then self.${role} else eval role machine entry
+                machine: entry: if machine == name then own.${role} else eval role machine entry
               ) m.members.${role};
             }) m.data.roles
           ) instances;
+
+          settingsOf =
+            instance: role: machine:
+            if machine == name && (instances.${instance}.entry or { }) ? ${role} then
+              evals.${instance}.${role}.own.${role}
+            else
+              evals.${instance}.${role}.machines.${machine};
 
           # The `roles` argument of perInstance (and `instances.<i>.roles` of perMachine), once per
           # instance so that the deprecation warning is printed once.
@@ -335,25 +395,55 @@ let
             )
           ) evals;
 
-          perInstance =
-            instance: role:
+          # The roles `machine` holds in `instance` (the machine's own from its stub).
+          rolesIn =
+            instance: machine:
             let
-              final = evals.${instance}.${role}.self;
+              m = instances.${instance};
+            in
+            if machine == name && m ? roles then
+              m.roles
+            else
+              lib.filter (r: m.members.${r} ? ${machine}) (lib.attrNames m.members);
+
+          # clan-core's scope key of an export (`clanLib.buildScopeKey` when clan-core is given).
+          scopeKey =
+            args:
+            if hasClanLib then
+              clanLib.buildScopeKey args
+            else
+              lib.concatStringsSep ":" [
+                (args.serviceName or "")
+                (args.instanceName or "")
+                (args.roleName or "")
+                (args.machineName or "")
+              ];
+
+          perInstance =
+            instance: role: machine:
+            let
+              final = settingsOf instance role machine;
             in
             (lib.evalModules {
               specialArgs = {
                 instanceName = instance;
                 settings = final.config;
-                extendSettings =
-                  modules: (final.extendModules { modules = lib.toList modules; }).config;
+                extendSettings = modules: (final.extendModules { modules = lib.toList modules; }).config;
                 machine = {
-                  inherit name;
-                  inherit (instances.${instance}) roles;
+                  name = machine;
+                  roles = rolesIn instance machine;
                 };
                 roles = views.${instance};
                 inherit meta;
-                exports = { };
-                mkExports = v: { "${service.manifest.name}:${instance}:${role}:${name}" = v; };
+                exports = exportsFor what;
+                mkExports = v: {
+                  ${scopeKey {
+                    serviceName = service.manifest.name;
+                    instanceName = instance;
+                    roleName = role;
+                    machineName = machine;
+                  }} = v;
+                };
               };
               modules = [
                 resultOptions
@@ -361,17 +451,36 @@ let
               ];
             }).config;
 
+          # The instances of `machine` (all of them for the machine's own evaluation).
+          instancesOf =
+            machine:
+            if machine == name then
+              lib.attrNames instances
+            else
+              lib.filter (i: rolesIn i machine != [ ]) (lib.attrNames instances);
+
           perMachine =
+            machine:
+            let
+              of = instancesOf machine;
+            in
             (lib.evalModules {
               specialArgs = {
                 machine = {
-                  inherit name;
-                  roles = lib.unique (lib.sort lib.lessThan (lib.concatMap (m: m.roles) members));
+                  name = machine;
+                  roles = lib.unique (lib.sort lib.lessThan (lib.concatMap (i: rolesIn i machine) of));
                 };
-                instances = lib.mapAttrs (instance: _: { roles = views.${instance}; }) instances;
+                instances = lib.genAttrs of (instance: {
+                  roles = views.${instance};
+                });
                 inherit meta;
-                exports = { };
-                mkExports = v: { "${service.manifest.name}:::${name}" = v; };
+                exports = exportsFor what;
+                mkExports = v: {
+                  ${scopeKey {
+                    serviceName = service.manifest.name;
+                    machineName = machine;
+                  }} = v;
+                };
                 settings = throw ''
                   'perMachine' doesn't have a 'settings' argument: settings belong to a role.
                   Use 'instances.<instanceName>.roles.<roleName>.machines.<machineName>.settings'
@@ -384,6 +493,314 @@ let
                 (at "${what}: perMachine" service.perMachine)
               ];
             }).config;
+        in
+        {
+          inherit
+            spec
+            id
+            what
+            instances
+            service
+            clanLib
+            perInstance
+            perMachine
+            ;
+        };
+
+      # What clan-core's service module adds to a service's `exports` (its `imports`): the
+      # checked exports of every perMachine, then of every perInstance (roles, instances and
+      # machines in name order), each scope key's definitions as one module.
+      exportsCollector =
+        model:
+        let
+          inherit (model) service clanLib instances;
+          name = service.manifest.name;
+          membersOf = role: i: instances.${i}.members.${role} or { };
+          allMachines = lib.unique (
+            lib.sort lib.lessThan (
+              lib.concatMap (
+                m: lib.concatMap (role: lib.attrNames m.members.${role}) (lib.attrNames m.members)
+              ) (lib.attrValues instances)
+            )
+          );
+          collect = lib.zipAttrsWith (_: values: { imports = values; });
+        in
+        {
+          imports = [
+            {
+              exports = collect (
+                map (
+                  machineName:
+                  clanLib.checkExports {
+                    serviceName = name;
+                    inherit machineName;
+                    errorDetails = ''
+                      Export validation failed in service '${name}'
+
+                      Context:
+                        - Service: ${name}
+                        - Machine: ${machineName}
+                        - Source: perMachine exports
+
+                      Problem: Export keys must match their context.
+
+                      Hint: Use 'mkExports' helper to ensure correct scope:
+                        perMachine = { mkExports, ... }: {
+                          exports = mkExports {
+                            # your exports here
+                          };
+                        };
+                    '';
+                  } (model.perMachine machineName).exports
+                ) allMachines
+              );
+            }
+            {
+              exports = collect (
+                lib.concatMap (
+                  roleName:
+                  lib.concatMap (
+                    instanceName:
+                    map (
+                      machineName:
+                      clanLib.checkExports {
+                        serviceName = name;
+                        inherit machineName instanceName roleName;
+                        errorDetails = ''
+                          Export validation failed in service '${name}'
+
+                          Context:
+                            - Service: ${name}
+                            - Instance: ${instanceName}
+                            - Role: ${roleName}
+                            - Machine: ${machineName}
+                            - Source: perInstance exports
+
+                          Problem: Export keys must match their context.
+
+                          Hint: Use 'mkExports' helper to ensure correct scope:
+                            roles.${roleName}.perInstance = { mkExports, ... }: {
+                              exports = mkExports {
+                                # your exports here
+                              };
+                            };
+                        '';
+                      } (model.perInstance instanceName roleName machineName).exports
+                    ) (lib.attrNames (membersOf roleName instanceName))
+                  ) (lib.attrNames instances)
+                ) (lib.attrNames service.roles)
+              );
+            }
+          ];
+        };
+
+      # The service-module key of an instance: services are keyed by the pair (input, name),
+      # which is injective.
+      serviceKey =
+        module:
+        builtins.toJSON [
+          (module.input or null)
+          module.name
+        ];
+      byLabel =
+        groups: a: b:
+        let
+          la = label (builtins.head groups.${a}).data.module;
+          lb = label (builtins.head groups.${b}).data.module;
+        in
+        la < lb || (la == lb && a < b);
+
+      # The exports of the whole fleet, as clan-core's `exports`: every instance of the generated
+      # directory (its `instances/` files), grouped by service; for each service whose manifest
+      # declares `exports.out`, its service-level exports and those of every perMachine and
+      # perInstance of every member, checked against the scope; merged by scope key with the
+      # export interfaces the service declares, and each key evaluated as a module when read.
+      # Nothing here is evaluated unless a service reads `exports`; then the members files of
+      # the exporting services' instances are read (not those of the other services).
+      fleet =
+        let
+          names = map (lib.removeSuffix ".nix") (
+            lib.filter (f: lib.hasSuffix ".nix" f && !(lib.hasSuffix ".members.nix" f)) (
+              lib.attrNames (builtins.readDir ./instances)
+            )
+          );
+          records = map (
+            instance:
+            let
+              loaded = load instance;
+            in
+            loaded // { inherit (loaded.data) members; }
+          ) names;
+          groups = lib.groupBy (r: serviceKey r.data.module) records;
+          models = map (
+            k:
+            let
+              rs = groups.${k};
+              self = serviceModel {
+                spec = {
+                  input = (builtins.head rs).data.module.input or null;
+                  inherit ((builtins.head rs).data.module) name;
+                };
+                records = rs;
+                extraModules = [ (exportsCollector self) ];
+              };
+            in
+            self
+          ) (lib.sort (byLabel groups) (lib.attrNames groups));
+          exporting = lib.filter (m: m.service.manifest.exports.out != [ ]) models;
+          allExports = map (m: m.service.exports) exporting;
+          manifestByName = lib.zipAttrsWith (_: ms: lib.head ms) (
+            map (m: lib.mapAttrs (_: _: m.service.manifest) m.service.exports) exporting
+          );
+          interfaces = exportInterfaces (builtins.head exporting).clanLib;
+          mergedByName = lib.zipAttrsWith (
+            name: exports:
+            let
+              manifest = manifestByName.${name};
+              availableContract = ''
+                Available export interfaces
+
+                ${lib.concatStringsSep "\n" (lib.attrNames (if interfaces == null then { } else interfaces))}
+              '';
+              enabled = map (
+                t:
+                if interfaces == null then
+                  permissiveInterface t
+                else
+                  interfaces.${t} or (throw ''
+                    Export interface: '${t}' doesn't exist
+                    Service: '${manifest.name}'
+
+                    - Remove it from 'manifest.exports.out'
+                    - Add it to 'clan.exportInterfaces.${t}'
+
+                    ${availableContract}
+                  '')
+              ) manifest.exports.out;
+              checked = (builtins.head exporting).clanLib.checkScope {
+                serviceName = manifest.name;
+                errorDetails = ''
+                  Export validation failed in service '${manifest.name}'
+
+                  Context:
+                    - Service: ${manifest.name}
+                    - Source: exports
+
+                  Problem: Services can only export to their own scope (here: "${manifest.name}:::")
+                '';
+              } name;
+            in
+            builtins.seq checked { imports = exports ++ enabled; }
+          ) allExports;
+        in
+        {
+          inherit exporting;
+          exports =
+            (lib.evalModules {
+              modules = [
+                {
+                  options.exports = mkOption {
+                    type = types.lazyAttrsOf (types.submoduleWith { modules = [ ]; });
+                    default = { };
+                  };
+                  config.exports = mergedByName;
+                }
+              ];
+            }).config.exports;
+        };
+
+      # The fleet's exports for `what` (a service). Without clan-core they are `{ }` when no
+      # service of the fleet declares `manifest.exports.out`, else an error naming `what`.
+      exportsFor =
+        what:
+        if hasClanLib || fleet.exporting == [ ] then
+          fleet.exports
+        else
+          throw ''
+            inventory-gen: ${what} reads `exports`, which are checked and merged with clan-core's
+            library (`clanLib`), taken from the flake input `clan-core`; the generated inventory was
+            given no input `clan-core` (or one without `clanLib`).
+            ${howToPass}'';
+
+      # clan-core's export interfaces (`clan.exportInterfaces`, each wrapped as clan-core's
+      # option `<name> = nullOr (submodule …)`): from the clan-core input's `clan`, else from its
+      # source, else null (then every declared interface accepts any attributes, see docs).
+      exportInterfaces =
+        clanLib:
+        let
+          file = "${toString clanCore.outPath}/modules/clan/top-level-interface.nix";
+        in
+        if (clanCore.clan or { }) ? exportInterfaces then
+          clanCore.clan.exportInterfaces
+        else if clanCore ? outPath && builtins.pathExists file then
+          (lib.evalModules {
+            modules = [ file ];
+            specialArgs = {
+              inherit clanLib;
+              self = throw "inventory-gen: clan-core's top-level interface read `self` while giving its export interfaces";
+            };
+          }).config.exportInterfaces
+        else
+          null;
+
+      permissiveInterface = n: {
+        options.${n} = mkOption {
+          type = types.nullOr (types.submodule { freeformType = types.lazyAttrsOf types.anything; });
+          default = null;
+        };
+      };
+
+      # An instance file, imported with inputs that name what is missing instead of Nix's
+      # `attribute '…' missing`.
+      load =
+        instance:
+        let
+          file = ./instances + "/${instance}.nix";
+          data = import file {
+            inherit lib;
+            inputs = guardInputs instance data.module;
+          };
+        in
+        {
+          inherit instance file data;
+        };
+
+      # Everything one service contributes to machine `name`; `members` are the machine's
+      # instances of this service, in instance-name order.
+      applyService =
+        {
+          name,
+          class,
+          members,
+        }:
+        let
+          first = builtins.head members;
+          spec = {
+            input = first.data.module.input or null;
+            inherit (first.data.module) name;
+          };
+          model = serviceModel {
+            inherit spec name;
+            records = members;
+          };
+          inherit (model) service what instances;
+
+          checkRoles =
+            instance: data:
+            let
+              defined = lib.attrNames service.roles;
+              unknown = lib.filter (r: !(service.roles ? ${r})) (lib.attrNames data.roles);
+            in
+            if unknown == [ ] then
+              true
+            else
+              throw ''
+                Instance '${instance}' uses the following roles:
+                ${builtins.toJSON unknown}
+                but the clan-service module '${service.manifest.name}' (${canonical spec}) only
+                defines roles:
+                ${builtins.toJSON defined}
+              '';
 
           # clan-core's order: roles, then instances, both by name.
           byRoleThenInstance =
@@ -421,7 +838,7 @@ let
         {
           imports =
             lib.optional (class == "nixos") warnings
-            ++ [ (at "${what}: perMachine, machine '${name}'" perMachine.${attr}) ]
+            ++ [ (at "${what}: perMachine, machine '${name}'" (model.perMachine name).${attr}) ]
             ++ map (
               { instance, role }:
               let
@@ -430,7 +847,7 @@ let
               at "${what}: ${via}, machine '${name}'" {
                 imports = [
                   (at "${what}: roles.${role}.perInstance, instance '${instance}'" (
-                    perInstance instance role
+                    model.perInstance instance role name
                   ).${attr})
                 ]
                 ++ map (at "${via}.extraModules") (
@@ -540,8 +957,7 @@ let
             instance: entry:
             let
               # Instance names are file names (inventory-gen checks them).
-              file = ./instances + "/${instance}.nix";
-              data = import file { inherit lib inputs; };
+              inherit (load instance) file data;
               roles = lib.attrNames entry;
               stale = what: ''
                 inventory-gen: machines/${name}.nix gives '${name}' the roles
@@ -571,27 +987,13 @@ let
                   members
                   ;
                 # This machine's entries of the roles' members.
-                self = entry;
+                inherit entry;
               }
             else
               throw (stale "defines no role ${builtins.toJSON undefined}")
           ) stubInstances;
-          # Services are keyed by the pair (input, name), which is injective.
-          key =
-            m:
-            builtins.toJSON [
-              (m.data.module.input or null)
-              m.data.module.name
-            ];
-          groups = lib.groupBy key (lib.attrValues loaded);
-          order = lib.sort (
-            a: b:
-            let
-              la = label (builtins.head groups.${a}).data.module;
-              lb = label (builtins.head groups.${b}).data.module;
-            in
-            la < lb || (la == lb && a < b)
-          ) (lib.attrNames groups);
+          groups = lib.groupBy (m: serviceKey m.data.module) (lib.attrValues loaded);
+          order = lib.sort (byLabel groups) (lib.attrNames groups);
         in
         map (
           k:
@@ -630,6 +1032,8 @@ let
       }
     ) classes;
     modules = builtins.mapAttrs (name: _: stub name runtime) classes;
+    # The inventory's meta, for clan's settings of every machine (`lib.mkConfigurations`).
+    inherit meta;
   };
 
   machine =

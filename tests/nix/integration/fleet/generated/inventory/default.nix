@@ -57,6 +57,14 @@
     web = {
       files = [ "generated:web" ];
       extra.indexInput = inputs.marker or "no inputs";
+      extra.indexClanCore = inputs.clan-core.marker or "no clan-core";
     };
+  };
+  meta = {
+    description = null;
+    domain = "example";
+    icon = null;
+    name = "fleet";
+    tld = null;
   };
 }

@@ -1,0 +1,227 @@
+//! Nix's builtins and the nixpkgs `lib` functions the reader knows, as one registry: each entry
+//! has a name, an arity and a function over unevaluated arguments (thunks), so laziness is the
+//! entry's own business, as in Nix. A builtin is reached as `builtins.<name>`, as a global name
+//! where Nix has one, or as `lib.<name>` on any value that is nixpkgs' `lib`.
+
+use super::Evaluator;
+use super::errors::{err, type_error};
+use super::value::*;
+use crate::diagnostics::{Diagnostic, Kind, Span};
+use crate::read::data::OverrideStyle;
+use crate::read::json;
+
+/// One builtin: Nix's or a nixpkgs `lib` function. `run` gets exactly `arity` arguments.
+pub struct BuiltinDef {
+    pub name: &'static str,
+    pub arity: usize,
+    pub run: fn(&mut Evaluator, &[Thunk], Span) -> Result<Val, Diagnostic>,
+}
+
+/// Builtins are compared by identity: each has exactly one definition.
+pub type Builtin = &'static BuiltinDef;
+
+impl std::fmt::Debug for BuiltinDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "builtin {}", self.name)
+    }
+}
+
+/// Where a name is looked up: `builtins.<name>` (and the global names Nix gives some of them),
+/// or `lib.<name>`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Namespace {
+    Builtins,
+    Lib,
+}
+
+/// The builtin called `name` in `namespace`, if the reader knows it.
+pub fn find(namespace: Namespace, name: &str) -> Option<Builtin> {
+    let table: &[&[BuiltinDef]] = match namespace {
+        Namespace::Builtins => &[&CORE],
+        Namespace::Lib => &[&LIB_CORE],
+    };
+    table.iter().flat_map(|t| t.iter()).find(|b| b.name == name)
+}
+
+/// Names Nix binds globally (without `builtins.`) that the reader knows.
+pub fn find_global(name: &str) -> Option<Builtin> {
+    if GLOBAL_NAMES.contains(&name) {
+        find(Namespace::Builtins, name)
+    } else {
+        None
+    }
+}
+
+/// Every name Nix 2.8 binds globally besides `true`, `false`, `null` and `builtins`.
+pub const GLOBAL_NAMES: &[&str] = &[
+    "abort",
+    "baseNameOf",
+    "break",
+    "derivation",
+    "derivationStrict",
+    "dirOf",
+    "fetchGit",
+    "fetchMercurial",
+    "fetchTarball",
+    "fetchTree",
+    "fromTOML",
+    "import",
+    "isNull",
+    "map",
+    "placeholder",
+    "removeAttrs",
+    "scopedImport",
+    "throw",
+    "toString",
+];
+
+pub(crate) fn arg(ev: &mut Evaluator, args: &[Thunk], i: usize) -> Result<Val, Diagnostic> {
+    ev.force(&args[i])
+}
+
+/// Builtins that read files and data, and `throw`/`abort`.
+static CORE: [BuiltinDef; 5] = [
+    BuiltinDef {
+        name: "import",
+        arity: 1,
+        run: import,
+    },
+    BuiltinDef {
+        name: "readFile",
+        arity: 1,
+        run: read_file,
+    },
+    BuiltinDef {
+        name: "fromJSON",
+        arity: 1,
+        run: from_json,
+    },
+    BuiltinDef {
+        name: "throw",
+        arity: 1,
+        run: throw,
+    },
+    BuiltinDef {
+        name: "abort",
+        arity: 1,
+        run: throw,
+    },
+];
+
+/// The priority functions of nixpkgs' module system.
+static LIB_CORE: [BuiltinDef; 3] = [
+    BuiltinDef {
+        name: "mkForce",
+        arity: 1,
+        run: mk_force,
+    },
+    BuiltinDef {
+        name: "mkDefault",
+        arity: 1,
+        run: mk_default,
+    },
+    BuiltinDef {
+        name: "mkOverride",
+        arity: 2,
+        run: mk_override,
+    },
+];
+
+pub(crate) fn import(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    let target = arg(ev, args, 0)?;
+    match &target.v {
+        V::Path(p) => {
+            let p = p.to_path_buf();
+            let thunk = ev.import(&p, Some(target.span))?;
+            ev.force(&thunk)
+        }
+        V::Opaque(_) => Ok(ev.opaque_at(&target, span)),
+        _ => Err(type_error(target.span, "a path", &target)),
+    }
+}
+
+pub(crate) fn read_file(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    let target = arg(ev, args, 0)?;
+    match &target.v {
+        V::Path(p) => {
+            let p = p.to_path_buf();
+            let id = ev.read_text(&p, Some(target.span))?;
+            let text = ev.sources.text(id);
+            Ok(Val {
+                v: V::Str(text.into()),
+                span: Span {
+                    file: id,
+                    start: 0,
+                    end: text.len() as u32,
+                },
+            })
+        }
+        V::Opaque(_) => Ok(ev.opaque_at(&target, span)),
+        _ => Err(type_error(target.span, "a path", &target)),
+    }
+}
+
+pub(crate) fn from_json(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    let text = arg(ev, args, 0)?;
+    match &text.v {
+        V::Str(s) => {
+            // A string read straight from a file keeps that file's positions.
+            let file = text.span.file;
+            let whole_file = text.span.start == 0
+                && text.span.end as usize == ev.sources.text(file).len()
+                && &**s == ev.sources.text(file);
+            let data = if whole_file {
+                json::parse(ev.sources.text(file), file)
+            } else {
+                json::parse_at(s, text.span)
+            }?;
+            Ok(super::data_to_val(data))
+        }
+        V::Opaque(_) => Ok(ev.opaque_at(&text, span)),
+        _ => Err(type_error(text.span, "a string", &text)),
+    }
+}
+
+pub(crate) fn throw(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    let message = arg(ev, args, 0)?;
+    let text = match &message.v {
+        V::Str(s) => s.to_string(),
+        _ => "(no message)".into(),
+    };
+    Err(err(
+        Kind::EvalError,
+        span,
+        format!("the inventory throws: {text}"),
+    ))
+}
+
+pub(crate) fn priority(args: &[Thunk], span: Span, priority: i64, style: OverrideStyle) -> Val {
+    Val {
+        v: V::Override {
+            priority,
+            style,
+            content: args[0].clone(),
+        },
+        span,
+    }
+}
+
+pub(crate) fn mk_force(_: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    Ok(priority(args, span, 50, OverrideStyle::Force))
+}
+
+pub(crate) fn mk_default(_: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    Ok(priority(args, span, 1000, OverrideStyle::Default))
+}
+
+pub(crate) fn mk_override(
+    ev: &mut Evaluator,
+    args: &[Thunk],
+    span: Span,
+) -> Result<Val, Diagnostic> {
+    let p = arg(ev, args, 0)?;
+    let V::Int(level) = p.v else {
+        return Err(type_error(p.span, "an integer priority", &p));
+    };
+    Ok(priority(&args[1..], span, level, OverrideStyle::Override))
+}

@@ -1,0 +1,2 @@
+# Imported by every backup client.
+{ }

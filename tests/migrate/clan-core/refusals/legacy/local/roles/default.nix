@@ -1,0 +1,2 @@
+# The legacy clanModule of this flake: one role.
+{ }
