@@ -330,165 +330,42 @@ fn resolve_flake_then(
     Some((flake, graph))
 }
 
-/// The output directory as read by a second thread, and where.
-type Prefetch<'scope> = (
-    PathBuf,
-    std::thread::ScopedJoinHandle<'scope, Result<crate::write::Existing, Diagnostic>>,
-);
-
 fn generate(cli: &Cli, check: Option<bool>) -> Outcome {
     crate::timing::start();
-    // The output directory does not depend on the inventory: a second thread lists and reads it
-    // while this one reads and resolves the flake, and the emitted files are compared with what
-    // it found. (For writing, `plan_locked` reads the directory again under the lock.)
-    let early_out = cli
-        .flake
-        .canonicalize()
-        .ok()
-        .map(|root| {
-            let out = out_dir(cli, &root);
-            (root, out)
-        })
-        .filter(|(root, out)| crate::write::check_out_dir(root, out).is_ok())
-        .map(|(_, out)| out);
-    // A first generation (no output directory yet) is mostly creating files, which needs only
-    // their names: a third thread creates the stubs empty once the machines are known, while
-    // this one resolves and emits.
-    let first_generation = check.is_none()
-        && early_out.as_ref().is_some_and(|out| {
-            std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-        });
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let precreate = early_out
-            .clone()
-            .filter(|_| first_generation)
-            .map(|out| Precreate::spawn(scope, out, &stop));
-        let prefetch = early_out.map(|out| {
-            let handle = scope.spawn({
-                let out = out.clone();
-                move || crate::write::read_existing(&out, false)
-            });
-            (out, handle)
-        });
-        generate_with(cli, check, prefetch, precreate)
-    })
-}
-
-/// The thread that creates a first generation's stubs empty in a staging directory
-/// ([`crate::write::Staging::precreate`]) while the flake is resolved and emitted. Dropped
-/// unfinished (the run stopped), it stops, and the staging directory is removed.
-struct Precreate<'scope> {
-    names: Option<std::sync::mpsc::Sender<Vec<PathBuf>>>,
-    stop: &'scope std::sync::atomic::AtomicBool,
-    handle: Option<std::thread::ScopedJoinHandle<'scope, Option<crate::write::Staging>>>,
-}
-
-impl<'scope> Precreate<'scope> {
-    fn spawn<'env>(
-        scope: &'scope std::thread::Scope<'scope, 'env>,
-        out: PathBuf,
-        stop: &'scope std::sync::atomic::AtomicBool,
-    ) -> Precreate<'scope> {
-        let (names, receive) = std::sync::mpsc::channel::<Vec<PathBuf>>();
-        let handle = scope.spawn(move || {
-            // Nothing is created before the inventory is known to be valid, and no directory
-            // above the output directory: a run that fails leaves no trace.
-            let paths = receive.recv().ok()?;
-            let mut staging = crate::write::Staging::begin(&out, false).ok()?;
-            staging.precreate(&paths, stop);
-            Some(staging)
-        });
-        Precreate {
-            names: Some(names),
-            stop,
-            handle: Some(handle),
-        }
-    }
-
-    /// Hands over the machines of a valid inventory: their stubs are the files to create.
-    fn machines_known(&mut self, inventory: &crate::lower::Inventory) {
-        if let Some(names) = self.names.take() {
-            // Only names that are file names (the run stops on the others).
-            let paths = inventory
-                .machines
-                .keys()
-                .filter(|name| crate::lower::name_problem(name).is_none())
-                .map(|name| PathBuf::from(format!("machines/{name}.nix")))
-                .collect();
-            let _ = names.send(paths);
-        }
-    }
-
-    /// Stops the thread and takes its staging directory.
-    fn finish(mut self) -> Option<crate::write::Staging> {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.names = None;
-        match self.handle.take()?.join() {
-            Ok(staging) => staging,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-}
-
-impl Drop for Precreate<'_> {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        // Unblocks a thread still waiting for the machines; the scope joins it.
-        self.names = None;
-    }
-}
-
-fn generate_with(
-    cli: &Cli,
-    check: Option<bool>,
-    prefetch: Option<Prefetch>,
-    mut precreate: Option<Precreate>,
-) -> Outcome {
+    let mode = match check {
+        Some(_) => crate::write::Mode::Check,
+        None => crate::write::Mode::Write,
+    };
+    // Where the output goes if the flake is where `--flake` says: `write` reads it (and stages a
+    // first generation) while the flake is resolved.
+    let guess = cli.flake.canonicalize().ok().map(|root| {
+        let out = out_dir(cli, &root);
+        (root, out)
+    });
     let mut outcome = Outcome::new(SourceMap::default());
-    let lowered = &mut |inventory: &crate::lower::Inventory| {
-        if let Some(p) = precreate.as_mut() {
-            p.machines_known(inventory);
+    let produced = crate::write::Output::run(guess, mode, |output| {
+        let lowered = &mut |inventory: &crate::lower::Inventory| output.inventory_known(inventory);
+        let (flake, graph) = resolve_flake_then(cli, &mut outcome, lowered)?;
+        let out = out_dir(cli, &flake.root);
+        if let Err(d) = output.place(&flake.root, &out) {
+            outcome.diagnostics.push(d);
+            return None;
         }
-    };
-    let Some((flake, graph)) = resolve_flake_then(cli, &mut outcome, lowered) else {
+        let mut sources = flake.files.clone();
+        sources.sort();
+        sources.dedup();
+        let layout = crate::emit::Layout {
+            flake_root: &flake.root,
+            out_dir: &out,
+        };
+        let files = crate::emit::emit(&graph, &sources, &layout);
+        crate::timing::mark("emit");
+        Some(((flake, graph, out), files))
+    });
+    let Some(((flake, graph, out), files, written)) = produced else {
         return outcome;
     };
-    let out = out_dir(cli, &flake.root);
-    if let Err(d) = crate::write::check_out_dir(&flake.root, &out) {
-        outcome.diagnostics.push(d);
-        return outcome;
-    }
-    let mut sources = flake.files.clone();
-    sources.sort();
-    sources.dedup();
-    let layout = crate::emit::Layout {
-        flake_root: &flake.root,
-        out_dir: &out,
-    };
-    let files = crate::emit::emit(&graph, &sources, &layout);
-    crate::timing::mark("emit");
-    let existing = match prefetch {
-        Some((early, handle)) if early == out => match handle.join() {
-            Ok(existing) => existing,
-            Err(panic) => std::panic::resume_unwind(panic),
-        },
-        _ => crate::write::read_existing(&out, true),
-    };
-    let plan = existing
-        .map_err(|d| vec![d])
-        .and_then(|existing| crate::write::plan_against(&out, &files, existing));
-    crate::timing::mark("plan");
-    let plan = match plan {
-        Ok(plan) if check.is_none() => {
-            let staging = precreate.and_then(Precreate::finish);
-            let written = write_out(&out, &files, plan, staging);
-            crate::timing::mark("write");
-            written
-        }
-        result => result,
-    };
-    let plan = match plan {
+    let plan = match written {
         Ok(plan) => plan,
         Err(problems) => {
             outcome.diagnostics.extend(problems);
@@ -508,45 +385,27 @@ fn generate_with(
     outcome
 }
 
-/// Brings `out` in line with `files` and returns the plan that was carried out. A first
-/// generation is created whole beside the output directory and renamed into place; otherwise the
-/// plan is made again under the output directory's lock (another run may have written meanwhile)
-/// and applied.
-fn write_out(
-    out: &Path,
-    files: &std::collections::BTreeMap<PathBuf, String>,
-    plan: crate::write::Plan,
-    staging: Option<crate::write::Staging>,
-) -> Result<crate::write::Plan, Vec<Diagnostic>> {
-    let first_generation = plan.unchanged == 0
-        && plan
-            .changes
-            .values()
-            .all(|c| *c == crate::write::Change::Create)
-        && std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
-    // Staged for this output directory (`--out` resolves the same way before and after reading).
-    let staging = staging.filter(|s| s.out_dir() == out);
-    if !first_generation {
-        drop(staging);
-    } else {
-        let created = match staging {
-            Some(staging) => staging.finish(files, &mut crate::write::Disk),
-            None => crate::write::create_all(out, files, &mut crate::write::Disk),
-        };
-        match created {
-            Ok(crate::write::Created::Done) => return Ok(plan),
-            Ok(crate::write::Created::OutDirExists) => {}
-            Err(d) => return Err(vec![d]),
+/// A line for each generated file that was edited by hand since it was written, whose edit the
+/// run replaces (or, for `check`, would replace).
+fn hand_edits(plan: &crate::write::Report, shown: &Path, check: bool) -> String {
+    let mut text = String::new();
+    for (path, change) in &plan.changes {
+        if let crate::write::Change::Update { edited: true, .. } = change {
+            let path = shown.join(path);
+            text.push_str(&if check {
+                format!(
+                    "note: {} was edited by hand since it was generated; generating replaces the edit\n",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "note: hand edit replaced in {} (git has its previous text if it was committed)\n",
+                    path.display()
+                )
+            });
         }
     }
-    let (plan, _lock) = crate::lock::plan_locked(out, files, plan)?;
-    if !plan.changes.is_empty() {
-        #[cfg(unix)]
-        crate::write::remove_abandoned_staging(out);
-    }
-    crate::write::apply(out, files, &plan, &mut crate::write::Disk).map_err(|d| vec![d])?;
-    // The lock, when one was taken, is released here, after the writes.
-    Ok(plan)
+    text
 }
 
 /// Above this many changed files, `generate` and `check` print a summary by kind instead of one
@@ -559,7 +418,7 @@ fn report(
     cli: &Cli,
     check: Option<bool>,
     shown: &Path,
-    plan: &crate::write::Plan,
+    plan: &crate::write::Report,
     files: &std::collections::BTreeMap<PathBuf, String>,
 ) -> (String, Option<u8>) {
     use crate::write::Change;
@@ -632,6 +491,7 @@ fn report(
                 .collect();
             text.push_str(&format!("{} (--verbose lists them)\n", counts.join(", ")));
         }
+        text.push_str(&hand_edits(plan, shown, check.is_some()));
     }
     if check == Some(true) {
         for (path, change) in &plan.changes {

@@ -6,15 +6,13 @@
 //! (graph → file texts), [`write`] (file texts → disk, atomically). Only `read` and `write`
 //! touch the file system; every stage returns its diagnostics instead of stopping at the first.
 //! [`migrate`] plans the rewrite of legacy `services` into `instances` as text edits.
-//! [`lock`] keeps two `generate` runs from writing one output directory at once; [`parallel`]
-//! splits the few independent halves of a run between two threads.
+//! [`parallel`] splits the few independent halves of a run between two threads.
 
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
 pub mod inspect;
 pub mod interface;
-pub mod lock;
 pub mod lower;
 pub mod migrate;
 pub mod parallel;

@@ -1,7 +1,8 @@
 //! Faults while writing: a run that stops after any number of file operations (an error, or a
 //! crash that leaves a half-written temporary file), a real `SIGKILL` at arbitrary moments, a
-//! full disk, a read-only output directory, an output path that is a file, several runs on one
-//! flake at once, and a machine renamed by case on a (simulated) case-insensitive file system.
+//! full disk (also during a first generation), a read-only output directory, an output path that
+//! is a file, several runs on one flake at once, and a machine renamed by case on a (simulated)
+//! case-insensitive file system.
 //!
 //! What must hold every time: each generated file is either its old or its new content (never
 //! partial, never lost), no generated file names one that is missing, the error says what
@@ -119,7 +120,7 @@ impl Faulty {
             let dir = path.parent().expect("parent");
             std::fs::create_dir_all(dir)?;
             let half = &contents.as_bytes()[..contents.len() / 2];
-            std::fs::write(dir.join(".inventory-gen-crashed.tmp"), half)?;
+            std::fs::write(dir.join(".inventory-gen-Crash1.tmp"), half)?;
         }
         Err((self.error)())
     }
@@ -665,4 +666,49 @@ fn renaming_a_machine_by_case_keeps_its_file_on_a_case_insensitive_file_system()
     let stub =
         std::fs::read_to_string(out.join("machines/Jon.nix")).expect("the new stub is there");
     assert_eq!(stub, files[Path::new("machines/Jon.nix")]);
+}
+
+/// A first generation that fails (a full disk at any file) leaves the flake as it was: no output
+/// directory, no staging directory, and not the `generated/` directory it created above them.
+#[test]
+fn a_first_generation_on_a_full_disk_leaves_the_flake_as_it_was() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = temp.path().join("flake");
+    new_flake(&dir, OLD);
+    let (out, files) = emitted(&dir);
+    assert_eq!(out, dir.join("generated/inventory"));
+    let before = snapshot(&dir);
+    for fail_at in [0, 1, files.len() / 2, files.len() - 1] {
+        let mut sink = Faulty {
+            done: 0,
+            fail_at,
+            crash: false,
+            error: no_space,
+        };
+        let d = inventory_gen::write::create_all(&out, &files, &mut sink).expect_err("fails");
+        assert_eq!(d.kind.code(), "io");
+        assert!(
+            d.message.contains("No space left on device"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.hint.as_deref().unwrap_or("").contains("the disk is full"),
+            "{:?}",
+            d.hint
+        );
+        assert_eq!(differences(&before, &snapshot(&dir)), Vec::<String>::new());
+        assert!(!dir.join("generated").exists(), "fail_at {fail_at}");
+    }
+    // A `generated/` that was there before stays.
+    std::fs::create_dir(dir.join("generated")).expect("mkdir");
+    let mut sink = Faulty {
+        done: 0,
+        fail_at: 0,
+        crash: false,
+        error: no_space,
+    };
+    inventory_gen::write::create_all(&out, &files, &mut sink).expect_err("fails");
+    assert!(dir.join("generated").is_dir());
+    assert!(staging_dirs(&dir.join("generated")).is_empty());
 }
