@@ -3,6 +3,13 @@
 //! entry's own business, as in Nix. A builtin is reached as `builtins.<name>`, as a global name
 //! where Nix has one, or as `lib.<name>` on any value that is nixpkgs' `lib`.
 
+mod lib;
+mod lib_attrs;
+mod lib_lists;
+mod lib_strings;
+
+pub use lib::find_nested as find_lib_nested;
+
 use super::Evaluator;
 use super::errors::{err, type_error};
 use super::value::*;
@@ -38,7 +45,7 @@ pub enum Namespace {
 pub fn find(namespace: Namespace, name: &str) -> Option<Builtin> {
     let table: &[&[BuiltinDef]] = match namespace {
         Namespace::Builtins => &[&CORE],
-        Namespace::Lib => &[&LIB_CORE],
+        Namespace::Lib => return lib::find_top(name),
     };
     table.iter().flat_map(|t| t.iter()).find(|b| b.name == name)
 }
