@@ -356,3 +356,114 @@ lib_tests! {
         ("mergeAttrsList", "[ (lib.mergeAttrsList [ { a = 1; } { a = 2; b = 1; } { c = 3; } ]) (lib.mergeAttrsList [ ]) ]"),
     ];
 }
+
+/// `lib` reached as the reader meets it in flakes: through inputs, through clan-core's inputs,
+/// as a module argument, with `with`, and by `inherit`. Nix sees the same expression with those
+/// names bound to sets that hold nixpkgs' `lib`; the reader sees them as unknown inputs.
+#[test]
+fn lib_wherever_it_comes_from() {
+    if !have_nixpkgs_lib("lib_wherever_it_comes_from") {
+        return;
+    }
+    let dir = repo_root().join("tests/lib_functions");
+    let cases = [
+        "inputs.nixpkgs.lib.genAttrs [ \"a\" ] (n: 1)",
+        "inputs.nixpkgs.lib.attrsets.mapAttrs' (n: v: inputs.nixpkgs.lib.nameValuePair v n) { a = \"b\"; }",
+        "clan-core.inputs.nixpkgs.lib.mkIf true 1",
+        "(({ lib, ... }: lib.optionalAttrs true { x = lib.strings.hasSuffix \"b\" \"ab\"; }) { inherit lib; })",
+        "with inputs.nixpkgs.lib; flatten (optional true [ 1 ])",
+        "let inherit (inputs.nixpkgs.lib.lists) unique; in unique [ 1 1 ]",
+        "let inherit (inputs.nixpkgs.lib) foldl' recursiveUpdate; in foldl' recursiveUpdate { } [ { a.b = 1; } { a.c = 2; } ]",
+        "inputs.nixpkgs.lib.trivial.pipe [ 2 1 ] [ inputs.nixpkgs.lib.lists.reverseList inputs.nixpkgs.lib.last ]",
+    ];
+    let mut mismatches = Vec::new();
+    for expr in cases {
+        let nix = format!(
+            "let lib = import <nixpkgs/lib>; inputs = {{ nixpkgs = {{ inherit lib; }}; }}; clan-core = {{ inherit inputs; }}; in ({expr}\n)"
+        );
+        let want = common::nix_eval_json(&dir, &nix);
+        let got = inventory_gen::read::eval::eval_expression_json(
+            &dir,
+            expr,
+            &["lib", "inputs", "clan-core"],
+        )
+        .map_err(|d| d.message);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) if common::json_equal(w, g) => {}
+            _ => mismatches.push(format!(
+                "`{expr}`\n    nix: {want:?}\n    inventory-gen: {got:?}"
+            )),
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// What a lib function needs but cannot know makes its result unknown (an error where data is
+/// needed), never a guess; an unknown value it does not need changes nothing.
+#[test]
+fn unknown_values_stay_unknown() {
+    use inventory_gen::diagnostics::Kind;
+    let dir = repo_root().join("tests/lib_functions");
+    let eval = |expr: &str| {
+        inventory_gen::read::eval::eval_expression_json(&dir, expr, &["lib", "config"])
+    };
+    for expr in [
+        "lib.optionalAttrs config.enable { a = 1; }",
+        "lib.filterAttrs (n: v: v.enable) config.services",
+        "lib.genAttrs config.names (n: 1)",
+        "lib.recursiveUpdate { a = 1; } config.more",
+        "lib.hasPrefix \"a\" config.name",
+        "lib.unique [ 1 config.x ]",
+        "lib.concatStringsSep \",\" [ \"a\" config.b ]",
+        "lib.mapAttrs' (n: v: lib.nameValuePair config.prefix v) { a = 1; }",
+    ] {
+        match eval(expr) {
+            Err(d) => assert_eq!(d.kind, Kind::NotStatic, "`{expr}`: {}", d.message),
+            Ok(v) => panic!("`{expr}` gave {v} although it depends on `config`"),
+        }
+    }
+    for (expr, want) in [
+        ("(lib.recursiveUpdate { a = config.x; } { b = 1; }).b", "1"),
+        (
+            "lib.mapAttrsToList (n: v: n) (lib.genAttrs [ \"a\" \"b\" ] (n: config.y))",
+            "[\"a\",\"b\"]",
+        ),
+        ("lib.last (lib.optional true config.x ++ [ 2 ])", "2"),
+        ("(lib.mkIf config.enable { a = 1; }).content", "{\"a\":1}"),
+    ] {
+        let got = eval(expr).unwrap_or_else(|d| panic!("`{expr}`: {}", d.message));
+        assert_eq!(got.to_string(), want, "`{expr}`");
+    }
+}
+
+/// Diagnostics raised by lib functions point at the user's code: the call, or the user's value
+/// that is wrong.
+#[test]
+fn errors_point_at_the_users_code() {
+    let dir = repo_root().join("tests/lib_functions");
+    for (expr, at) in [
+        ("let x = lib.last [ ]; in x", "lib.last [ ]"),
+        ("lib.filterAttrs (n: v: 17) { a = 1; }", "17"),
+        ("lib.concatStringsSep \",\" [ 42 ]", "42"),
+        (
+            "lib.getAttrFromPath [ \"a\" \"x\" ] { a.b = 1; }",
+            "lib.getAttrFromPath [ \"a\" \"x\" ] { a.b = 1; }",
+        ),
+        ("lib.genAttrs [ \"a\" 5 ] (n: n)", "5"),
+        ("lib.recursiveUpdate { a = 1; } [ ]", "[ ]"),
+        (
+            "lib.lists.removePrefix [ 2 ] [ 1 ]",
+            "lib.lists.removePrefix [ 2 ] [ 1 ]",
+        ),
+    ] {
+        let d =
+            inventory_gen::read::eval::eval_expression_json(&dir, expr, &["lib"]).expect_err(expr);
+        let span = d.span.unwrap_or_else(|| panic!("`{expr}`: no span"));
+        assert_eq!(
+            &expr[span.start as usize..span.end as usize],
+            at,
+            "`{expr}`: {}",
+            d.message
+        );
+    }
+}
