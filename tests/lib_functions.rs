@@ -50,6 +50,9 @@ lib_tests! {
         ("names-without-values", "lib.mapAttrsToList (n: v: n) (lib.recursiveUpdate { a = throw \"x\"; b = 0; } { a = throw \"y\"; c = throw \"z\"; })"),
         ("deep", "lib.recursiveUpdate { x.y.z = 1; x.y.w = 2; } { x.y.z = 3; x.v = 4; }"),
         ("fold", "lib.foldl' lib.recursiveUpdate { } [ { a.b = 1; } { a.c = 2; } { a.b = 3; } ]"),
+        ("foldr", "lib.foldr lib.recursiveUpdate { } [ { a.b = 1; } { a.c = 2; } { a.b = 3; } ]"),
+        ("lists-kept-whole", "lib.recursiveUpdate { a = [ 1 ]; } { a = [ 2 ]; }"),
+        ("filter-then-merge", "lib.recursiveUpdate (lib.filterAttrs (n: v: v != null) { a = null; b.c = 1; }) { b.d = 2; }"),
         ("override-as-set", "lib.recursiveUpdate { a = lib.mkForce 1; } { a.b = 2; }"),
         ("error-not-set", "lib.recursiveUpdate 1 { }"),
         ("error-rhs-not-set", "lib.recursiveUpdate { } [ ]"),
@@ -81,6 +84,8 @@ lib_tests! {
         ("error-not-pair", "lib.mapAttrs' (n: v: 1) { a = 1; }"),
         ("error-no-name", "lib.mapAttrs' (n: v: { value = v; }) { a = 1; }"),
         ("error-name-not-string", "lib.mapAttrs' (n: v: lib.nameValuePair 1 v) { a = 1; }"),
+        ("later-duplicate-needs-no-value", "lib.mapAttrs' (n: v: if n == \"a\" then lib.nameValuePair \"x\" 1 else { name = \"x\"; }) { a = 1; b = 2; }"),
+        ("error-first-without-value", "lib.mapAttrs' (n: v: { name = \"x\"; }) { a = 1; }"),
     ];
     map_attrs_to_list: [
         ("pairs", "lib.mapAttrsToList (n: v: \"${n}=${v}\") { b = \"2\"; a = \"1\"; }"),
