@@ -374,6 +374,17 @@ lib_tests! {
         ("functionArgs", "[ (lib.functionArgs ({ a, b ? 1 }: a)) (lib.functionArgs { __functor = self: { c }: c; }) (lib.functionArgs { __functor = self: x: x; __functionArgs = { d = true; }; }) ]"),
         ("toFunction", "[ (lib.toFunction 5 null) (lib.toFunction (x: x + 1) 1) ]"),
     ];
+    files_and_versions: [
+        ("importJSON", "lib.importJSON ./data.json"),
+        ("importJSON-missing", "lib.importJSON ./missing.json"),
+        ("modules-importJSON", "(lib.modules.importJSON ./data.json).config.machines"),
+        ("fileContents", "lib.fileContents ./text.txt"),
+        ("trim", "[ (lib.trim \" \\t a b \\n\") (lib.trim \"\") (lib.trim \" \\n \") (lib.strings.trim \"x\") ]"),
+        ("trim-error", "lib.trim 1"),
+        ("versions", "[ (lib.versionOlder \"1.2\" \"1.10\") (lib.versionAtLeast \"2.8\" \"2.8\") (lib.versionAtLeast \"2.7pre\" \"2.7\") ]"),
+        ("warn", "[ (lib.warn \"careful\" 1) (lib.warnIf false \"m\" 2) (lib.warnIfNot true \"m\" 3) ]"),
+        ("warn-needs-string", "lib.warn 1 2"),
+    ];
     lib_attrset_helpers: [
         ("attrVals", "lib.attrVals [ \"a\" \"b\" ] { a = 1; b = 2; c = 3; }"),
         ("getAttrs", "lib.getAttrs [ \"a\" ] { a = 1; b = 2; }"),

@@ -395,7 +395,7 @@ pub(super) fn failing(span: Span, message: String) -> Thunk {
 // ---------------------------------------------------------------------------------------------
 // lib.trivial and lib.modules.
 
-static TRIVIAL_AND_MODULES: [LibDef; 24] = [
+static TRIVIAL_AND_MODULES: [LibDef; 29] = [
     lib_def(TOP | TRIVIAL, "id", 1, id),
     lib_def(TOP | TRIVIAL, "const", 2, constant),
     lib_def(TOP | TRIVIAL, "flip", 3, flip),
@@ -409,6 +409,11 @@ static TRIVIAL_AND_MODULES: [LibDef; 24] = [
     lib_def(TOP | TRIVIAL, "isFunction", 1, is_function),
     lib_def(TOP | TRIVIAL, "functionArgs", 1, function_args),
     lib_def(TOP | TRIVIAL, "toFunction", 1, to_function),
+    lib_def(TOP | TRIVIAL, "importJSON", 1, import_json),
+    lib_def(MODULES, "importJSON", 1, module_import_json),
+    lib_def(TOP | TRIVIAL, "warn", 2, warn),
+    lib_def(TOP | TRIVIAL, "warnIf", 3, warn_if),
+    lib_def(TOP | TRIVIAL, "warnIfNot", 3, warn_if_not),
     lib_def(TOP | MODULES, "mkIf", 2, mk_if),
     lib_def(TOP | MODULES, "mkMerge", 1, mk_merge),
     lib_def(TOP | MODULES, "mkOrder", 2, mk_order),
@@ -598,6 +603,45 @@ static CONST_OF: BuiltinDef = BuiltinDef {
     arity: 2,
     run: constant,
 };
+
+/// `lib.importJSON path` is `builtins.fromJSON (builtins.readFile path)`.
+fn import_json(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let text = super::read_file(ev, a, span)?;
+    super::from_json(ev, &[Thunk::ready(text)], span)
+}
+
+/// `lib.modules.importJSON file` is the module `{ _file = file; config = lib.importJSON file; }`.
+fn module_import_json(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let file = a[0].clone();
+    let config = lazy(span, move |ev| import_json(ev, &[file], span));
+    Ok(attrset(
+        [("_file".into(), a[0].clone()), ("config".into(), config)],
+        span,
+    ))
+}
+
+/// `lib.warn msg v` is `v` once `msg` is known to be a string (Nix 2.8 prints `msg` with
+/// `builtins.trace`; the reader has nowhere to print it).
+fn warn(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    known!(string(ev, &a[0], span));
+    ev.force(&a[1])
+}
+
+fn warn_if(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(boolean(ev, &a[0], span)) {
+        warn(ev, &a[1..], span)
+    } else {
+        ev.force(&a[2])
+    }
+}
+
+fn warn_if_not(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(boolean(ev, &a[0], span)) {
+        ev.force(&a[2])
+    } else {
+        warn(ev, &a[1..], span)
+    }
+}
 
 /// `{ _type = kind; <field> = …; … }`, as nixpkgs' module properties are.
 fn property(kind: &str, fields: &[(&str, Thunk)], span: Span) -> R {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 /// Longer strings than this are refused rather than built (`strings.replicate`).
 const MAX_STRING: usize = 1 << 28;
 
-pub(super) static STRINGS_FNS: [LibDef; 16] = [
+pub(super) static STRINGS_FNS: [LibDef; 20] = [
     lib_def(TOP | STRINGS, "concatStrings", 1, concat_strings),
     lib_def(TOP | STRINGS, "concatMapStrings", 2, concat_map_strings),
     lib_def(
@@ -35,6 +35,10 @@ pub(super) static STRINGS_FNS: [LibDef; 16] = [
     lib_def(TOP | STRINGS, "stringToCharacters", 1, string_to_characters),
     lib_def(TOP | STRINGS, "escape", 2, escape),
     lib_def(STRINGS, "replicate", 2, replicate),
+    lib_def(TOP | STRINGS, "trim", 1, trim),
+    lib_def(TOP | STRINGS, "fileContents", 1, file_contents),
+    lib_def(TOP | STRINGS, "versionOlder", 2, version_older),
+    lib_def(TOP | STRINGS, "versionAtLeast", 2, version_at_least),
 ];
 
 /// `concatStringsSep sep items`: `sep` must be a string, each item is coerced.
@@ -313,4 +317,40 @@ fn too_long(span: Span) -> Diagnostic {
         span,
         "the string would be too long to build",
     )
+}
+
+/// `lib.trim s`: `s` without the spaces, tabs and line breaks around it.
+fn trim(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let s = known!(string(ev, &a[0], span));
+    str_val(s.trim_matches([' ', '\t', '\r', '\n']), span)
+}
+
+/// `lib.fileContents file` is `removeSuffix "\n" (builtins.readFile file)`.
+fn file_contents(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let text = super::read_file(ev, a, span)?;
+    let s = known!(coerce_val(ev, &text, span));
+    str_val(s.strip_suffix('\n').unwrap_or(&s), span)
+}
+
+/// `compareVersions v2 v1 == 1`, with the registry's `builtins.compareVersions`.
+fn newer(ev: &mut Evaluator, v1: &Thunk, v2: &Thunk, span: Span) -> Got<bool> {
+    let Some(compare) = super::find(super::Namespace::Builtins, "compareVersions") else {
+        return Err(not_static(span, "comparing versions"));
+    };
+    let order = (compare.run)(ev, &[v2.clone(), v1.clone()], span)?;
+    match order.v {
+        V::Int(i) => Ok(Ok(i == 1)),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&order, span))),
+        _ => Err(type_error(order.span, "an integer", &order)),
+    }
+}
+
+fn version_older(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let b = known!(newer(ev, &a[0], &a[1], span));
+    val(V::Bool(b), span)
+}
+
+fn version_at_least(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let b = known!(newer(ev, &a[0], &a[1], span));
+    val(V::Bool(!b), span)
 }
