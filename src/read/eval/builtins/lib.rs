@@ -606,8 +606,8 @@ static CONST_OF: BuiltinDef = BuiltinDef {
 
 /// `lib.importJSON path` is `builtins.fromJSON (builtins.readFile path)`.
 fn import_json(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
-    let text = super::read_file(ev, a, span)?;
-    super::from_json(ev, &[Thunk::ready(text)], span)
+    let text = super::files::read_file(ev, a, span)?;
+    super::json::from_json(ev, &[Thunk::ready(text)], span)
 }
 
 /// `lib.modules.importJSON file` is the module `{ _file = file; config = lib.importJSON file; }`.
@@ -743,7 +743,7 @@ fn import_apply(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     let (path, arg) = (a[0].clone(), a[1].clone());
     let path_for_import = path.clone();
     let module = lazy(span, move |ev| {
-        let imported = super::import(ev, std::slice::from_ref(&path_for_import), span)?;
+        let imported = super::files::import(ev, std::slice::from_ref(&path_for_import), span)?;
         ev.apply(imported, arg, span)
     });
     Ok(attrset(

@@ -327,7 +327,7 @@ fn trim(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
 
 /// `lib.fileContents file` is `removeSuffix "\n" (builtins.readFile file)`.
 fn file_contents(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
-    let text = super::read_file(ev, a, span)?;
+    let text = super::files::read_file(ev, a, span)?;
     let s = known!(coerce_val(ev, &text, span));
     str_val(s.strip_suffix('\n').unwrap_or(&s), span)
 }

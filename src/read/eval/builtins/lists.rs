@@ -37,7 +37,7 @@ pub static LISTS: &[BuiltinDef] = defs![
 ];
 
 /// The longest list `genList` makes: a larger one would only exhaust memory.
-pub const MAX_LIST: i64 = 1 << 20;
+pub const MAX_LIST: i64 = 1 << 18;
 
 fn map(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
     let items = want!(list(ev, &args[1], span));
