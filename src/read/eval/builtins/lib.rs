@@ -318,11 +318,8 @@ fn cannot_coerce(v: &Val) -> Diagnostic {
 
 /// Applies the function behind `f` to `args`, one at a time, as Nix does.
 pub(super) fn call(ev: &mut Evaluator, f: &Thunk, args: &[Thunk], span: Span) -> R {
-    let mut fun = ev.force(f)?;
-    for a in args {
-        fun = ev.apply(fun, a.clone(), span)?;
-    }
-    Ok(fun)
+    let fun = ev.force(f)?;
+    call_val(ev, fun, args, span)
 }
 
 /// Runs `f` one level deeper, so that recursion through lib functions meets the evaluator's
@@ -350,9 +347,27 @@ pub(super) fn lazy(span: Span, f: impl FnOnce(&mut Evaluator) -> R + 'static) ->
     Thunk::deferred(span, Box::new(move |ev| deeper(ev, span, f)))
 }
 
-/// The lazy application `f a b …`.
+/// The lazy application `f a b …`. Calling a Nix function counts one level of depth in its
+/// body already, so only other functions count one here.
 pub(super) fn lazy_call(span: Span, f: Thunk, args: Vec<Thunk>) -> Thunk {
-    lazy(span, move |ev| call(ev, &f, &args, span))
+    Thunk::deferred(
+        span,
+        Box::new(move |ev| {
+            let fun = ev.force(&f)?;
+            if let V::Lambda(_) = fun.v {
+                call_val(ev, fun, &args, span)
+            } else {
+                deeper(ev, span, |ev| call_val(ev, fun, &args, span))
+            }
+        }),
+    )
+}
+
+fn call_val(ev: &mut Evaluator, mut fun: Val, args: &[Thunk], span: Span) -> R {
+    for a in args {
+        fun = ev.apply(fun, a.clone(), span)?;
+    }
+    Ok(fun)
 }
 
 pub(super) fn ready(v: V, span: Span) -> Thunk {
