@@ -14,6 +14,7 @@ mod lib_strings;
 mod lists;
 mod numbers;
 mod posix;
+mod sort;
 mod strings;
 mod support;
 mod types;
