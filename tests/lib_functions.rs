@@ -411,6 +411,18 @@ lib_tests! {
         ("genAttrs-tags", "lib.genAttrs [ \"jon\" \"sara\" ] (name: { tags = lib.optional (name == \"jon\") \"server\"; })"),
         ("optionalAttrs-merge", "{ a = 1; } // lib.optionalAttrs (lib.elem \"b\" [ \"b\" ]) { b = 2; }"),
     ];
+    try_eval: [
+        ("last-empty-is-a-throw", "builtins.tryEval (lib.last [ ])"),
+        ("init-empty-is-a-throw", "builtins.tryEval (lib.init [ ])"),
+        ("throwIf", "builtins.tryEval (lib.throwIf true \"m\" 1)"),
+        ("throwIfNot-passes", "builtins.tryEval (lib.throwIfNot true \"m\" 1)"),
+        ("mkAssert", "builtins.tryEval (lib.mkAssert false \"m\" 1).condition"),
+        ("lists-removePrefix", "builtins.tryEval (lib.lists.removePrefix [ 2 ] [ 1 ])"),
+        ("warn-assert", "builtins.tryEval (lib.warn 1 2)"),
+        ("error-getAttrFromPath-aborts", "builtins.tryEval (lib.getAttrFromPath [ \"x\" ] { })"),
+        ("error-type-errors-escape", "builtins.tryEval (lib.filterAttrs (n: v: 1) { a = 1; })"),
+        ("error-missing-name-escapes", "builtins.tryEval (lib.mapAttrs' (n: v: { }) { a = 1; })"),
+    ];
     lib_attrset_helpers: [
         ("attrVals", "lib.attrVals [ \"a\" \"b\" ] { a = 1; b = 2; c = 3; }"),
         ("getAttrs", "lib.getAttrs [ \"a\" ] { a = 1; b = 2; }"),

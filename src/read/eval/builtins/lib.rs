@@ -522,11 +522,7 @@ fn map_nullable(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
 
 fn throw_message(ev: &mut Evaluator, t: &Thunk, span: Span) -> R {
     let message = known!(string(ev, t, span));
-    Err(err(
-        Kind::EvalError,
-        span,
-        format!("the inventory throws: {message}"),
-    ))
+    Err(super::control::thrown(span, &message))
 }
 
 fn identity(span: Span) -> R {
@@ -638,8 +634,13 @@ fn module_import_json(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
 /// `lib.warn msg v` is `v` once `msg` is known to be a string (Nix 2.8 prints `msg` with
 /// `builtins.trace`; the reader has nowhere to print it).
 fn warn(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
-    known!(string(ev, &a[0], span));
-    ev.force(&a[1])
+    let msg = ev.force(&a[0])?;
+    match msg.v {
+        V::Str(_) => ev.force(&a[1]),
+        V::Opaque(_) => Ok(ev.opaque_at(&msg, span)),
+        // `assert isString msg`, which `tryEval` catches.
+        _ => Err(err(Kind::EvalError, span, "assertion failed")),
+    }
 }
 
 fn warn_if(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
@@ -726,10 +727,9 @@ fn mk_assert(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
             val(V::Bool(true), span)
         } else {
             let m = known!(string(ev, &message, span));
-            Err(err(
-                Kind::EvalError,
+            Err(super::control::thrown(
                 span,
-                format!("the inventory throws: \nFailed assertion: {m}"),
+                &format!("\nFailed assertion: {m}"),
             ))
         }
     });

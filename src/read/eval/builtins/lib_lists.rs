@@ -237,12 +237,9 @@ fn for_each(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     list_val(out, span)
 }
 
+/// nixpkgs' `assertMsg (list != [ ])`, a `throw` that `tryEval` catches.
 fn empty_list_error(what: &str, span: Span) -> crate::diagnostics::Diagnostic {
-    err(
-        Kind::EvalError,
-        span,
-        format!("lists.{what}: list must not be empty!"),
-    )
+    super::control::thrown(span, &format!("lists.{what}: list must not be empty!"))
 }
 
 fn last(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
@@ -458,8 +455,7 @@ fn has_prefix(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
 
 fn remove_prefix(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     if !known!(starts_with(ev, a, span)) {
-        return Err(err(
-            Kind::EvalError,
+        return Err(super::control::thrown(
             span,
             "lib.lists.removePrefix: First argument is not a list prefix of the second argument",
         ));
