@@ -238,6 +238,8 @@ lib_tests! {
         ("empty", "lib.unique [ ]"),
         ("single-lazy", "lib.foldr (_: n: n + 1) 0 (lib.unique [ (throw \"no\") ])"),
         ("int-float", "lib.unique [ 1 1.0 ]"),
+        ("same-function", "let f = x: x; in lib.foldr (_: n: n + 1) 0 (lib.unique [ f f (x: x) ])"),
+        ("derivations-by-outPath", "lib.foldr (_: n: n + 1) 0 (lib.unique [ { type = \"derivation\"; outPath = \"/x\"; a = 1; } { type = \"derivation\"; outPath = \"/x\"; a = 2; } ])"),
         ("all-unique", "[ (lib.allUnique [ 1 2 ]) (lib.allUnique [ 1 1 ]) ]"),
         ("error-not-list", "lib.unique 1"),
     ];

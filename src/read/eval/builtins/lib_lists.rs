@@ -147,16 +147,15 @@ fn flatten_into(ev: &mut Evaluator, t: &Thunk, out: &mut Vec<Thunk>, span: Span)
     Ok(Ok(()))
 }
 
-/// `x == y` of two list elements; unknown when either is.
+/// `x == y` of two list elements, with Nix's equality (`builtins.elem`'s); unknown when
+/// either is.
 fn same(ev: &mut Evaluator, x: &Thunk, y: &Thunk, span: Span) -> Got<bool> {
+    if Rc::ptr_eq(&x.0, &y.0) {
+        return Ok(Ok(true));
+    }
     let vx = ev.force(x)?;
     let vy = ev.force(y)?;
-    for v in [&vx, &vy] {
-        if let V::Opaque(_) = v.v {
-            return Ok(Err(ev.opaque_at(v, span)));
-        }
-    }
-    Ok(Ok(ev.equal(&vx, &vy)?))
+    super::support::equal(ev, &vx, &vy, span)
 }
 
 /// `elem x list` over known elements.
