@@ -15,9 +15,10 @@
 //! This file holds the lookup, the shared helpers, and the `trivial` and `modules` families;
 //! `lib_attrs`, `lib_lists` and `lib_strings` hold the other families.
 
+use super::super::Evaluator;
 use super::super::errors::{err, not_static, type_error};
 use super::super::value::*;
-use super::super::{Evaluator, MAX_DEPTH};
+use super::support::{self, Coerce};
 use super::{Builtin, BuiltinDef, Namespace};
 use crate::diagnostics::{Diagnostic, Kind, Span};
 use crate::read::data::OverrideStyle;
@@ -191,47 +192,9 @@ macro_rules! known {
 }
 pub(super) use known;
 
-/// The attributes of a value nixpkgs sees as an attribute set: an attrset, or a priority
-/// wrapper (`lib.mkForce x` is `{ _type = "override"; priority; content; }` in nixpkgs).
-pub(super) fn as_attrs(v: &Val) -> Option<Rc<AttrMap>> {
-    match &v.v {
-        V::Attrs(map) => Some(map.clone()),
-        V::Override {
-            priority, content, ..
-        } => {
-            let key_span = v.span;
-            let mut map = AttrMap::new();
-            let mut put = |k: &str, t: Thunk| {
-                map.insert(k.into(), Binding { thunk: t, key_span });
-            };
-            put("_type", ready(V::Str("override".into()), v.span));
-            put("priority", ready(V::Int(*priority), v.span));
-            put("content", content.clone());
-            Some(Rc::new(map))
-        }
-        _ => None,
-    }
-}
-
-pub(super) fn attrs(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<AttrMap>> {
-    let v = ev.force(t)?;
-    if let Some(map) = as_attrs(&v) {
-        return Ok(Ok(map));
-    }
-    match &v.v {
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "an attribute set", &v)),
-    }
-}
-
-pub(super) fn list(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<[Thunk]>> {
-    let v = ev.force(t)?;
-    match &v.v {
-        V::List(items) => Ok(Ok(items.clone())),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "a list", &v)),
-    }
-}
+/// Forcing arguments is the builtins' (`support`): a list, a set (priority wrappers are the
+/// sets nixpkgs makes of them), an integer, a string without coercion.
+pub(super) use super::support::{as_attrs, attrs, int, list, string};
 
 pub(super) fn boolean_val(ev: &Evaluator, v: &Val, span: Span) -> Got<bool> {
     match &v.v {
@@ -246,60 +209,12 @@ pub(super) fn boolean(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<bool> {
     boolean_val(ev, &v, span)
 }
 
-pub(super) fn int(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<i64> {
-    let v = ev.force(t)?;
-    match &v.v {
-        V::Int(i) => Ok(Ok(*i)),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "an integer", &v)),
-    }
-}
-
-/// A string value, as Nix's `forceString`: no coercion.
-pub(super) fn string(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> {
-    let v = ev.force(t)?;
-    match &v.v {
-        V::Str(s) => Ok(Ok(s.clone())),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "a string", &v)),
-    }
-}
-
 /// A value coerced to a string as Nix's `coerceToString` does where only string-like values
-/// are allowed (`substring`, `stringLength`, `concatStringsSep`): strings, and attribute sets
-/// with `__toString` or `outPath`. A path would be copied to the Nix store, whose name the
+/// are allowed (`substring`, `stringLength`, `concatStringsSep`, interpolation): strings, and
+/// sets with `__toString` or `outPath`. A path would be copied to the Nix store, whose name the
 /// reader cannot know.
 pub(super) fn coerce_val(ev: &mut Evaluator, v: &Val, span: Span) -> Got<Rc<str>> {
-    if ev.depth >= MAX_DEPTH {
-        return Err(err(Kind::NotStatic, span, "the value is nested too deeply"));
-    }
-    match &v.v {
-        V::Str(s) => Ok(Ok(s.clone())),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(v, span))),
-        V::Path(_) => Err(not_static(
-            v.span,
-            "a path used as a string (Nix copies it to the store)",
-        )),
-        V::Attrs(map) => {
-            if let Some(b) = map.get("__toString") {
-                let f = ev.force(&b.thunk.clone())?;
-                let out = ev.apply(f, Thunk::ready(v.clone()), span)?;
-                ev.depth += 1;
-                let r = coerce_val(ev, &out, span);
-                ev.depth -= 1;
-                return r;
-            }
-            if let Some(b) = map.get("outPath") {
-                let out = ev.force(&b.thunk.clone())?;
-                ev.depth += 1;
-                let r = coerce_val(ev, &out, span);
-                ev.depth -= 1;
-                return r;
-            }
-            Err(cannot_coerce(v))
-        }
-        _ => Err(cannot_coerce(v)),
-    }
+    Ok(support::coerce(ev, v, Coerce::Copy, span)?.map(Rc::from))
 }
 
 pub(super) fn coerce(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> {
@@ -307,13 +222,9 @@ pub(super) fn coerce(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> 
     coerce_val(ev, &v, span)
 }
 
-fn cannot_coerce(v: &Val) -> Diagnostic {
-    err(
-        Kind::WrongType,
-        v.span,
-        format!("cannot use {} as a string", type_name(v)),
-    )
-    .with_hint("only strings (and sets with `outPath` or `__toString`) can be used here")
+/// `toString`: also numbers, booleans, `null`, lists, and a path as its name.
+pub(super) fn to_string(ev: &mut Evaluator, v: &Val, span: Span) -> Got<String> {
+    support::coerce(ev, v, Coerce::ToString, span)
 }
 
 /// Applies the function behind `f` to `args`, one at a time, as Nix does.
@@ -324,23 +235,7 @@ pub(super) fn call(ev: &mut Evaluator, f: &Thunk, args: &[Thunk], span: Span) ->
 
 /// Runs `f` one level deeper, so that recursion through lib functions meets the evaluator's
 /// depth limit instead of the stack's.
-pub(super) fn deeper<T>(
-    ev: &mut Evaluator,
-    span: Span,
-    f: impl FnOnce(&mut Evaluator) -> Result<T, Diagnostic>,
-) -> Result<T, Diagnostic> {
-    if ev.depth >= MAX_DEPTH {
-        return Err(err(
-            Kind::NotStatic,
-            span,
-            "the expression is nested too deeply to read",
-        ));
-    }
-    ev.depth += 1;
-    let r = f(ev);
-    ev.depth -= 1;
-    r
-}
+pub(super) use super::support::nested as deeper;
 
 /// A value computed when it is first needed, made at `span` (the call site).
 pub(super) fn lazy(span: Span, f: impl FnOnce(&mut Evaluator) -> R + 'static) -> Thunk {

@@ -173,37 +173,9 @@ fn remove_suffix(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     }
 }
 
-/// `toString`: what `coerce` accepts, and also numbers, booleans, `null` and lists.
-fn to_string_more(ev: &mut Evaluator, v: &Val, span: Span) -> Got<String> {
-    Ok(Ok(match &v.v {
-        V::Int(i) => i.to_string(),
-        V::Float(f) => format!("{f:.6}"),
-        V::Bool(true) => "1".into(),
-        V::Bool(false) | V::Null => String::new(),
-        V::List(items) => {
-            let mut out = String::new();
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                let item = ev.force(item)?;
-                match deeper(ev, span, |ev| to_string_more(ev, &item, span))? {
-                    Ok(s) => out.push_str(&s),
-                    Err(unknown) => return Ok(Err(unknown)),
-                }
-            }
-            out
-        }
-        _ => match coerce_val(ev, v, span)? {
-            Ok(s) => s.to_string(),
-            Err(unknown) => return Ok(Err(unknown)),
-        },
-    }))
-}
-
 fn split_string(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     let sep = ev.force(&a[0])?;
-    let sep = known!(to_string_more(ev, &sep, span));
+    let sep = known!(to_string(ev, &sep, span));
     // Each piece takes the string's context with `substring 0 0 s`, which coerces it.
     let s = known!(coerce(ev, &a[1], span));
     let pieces: Vec<Thunk> = if sep.is_empty() {
