@@ -5,18 +5,10 @@
 
 mod common;
 
-use common::{differential, have_nixpkgs_lib, repo_root};
+use common::{assert_same_as_nix, have_nixpkgs_lib, repo_root};
 
 fn check(cases: &[(&str, &str)], with_lib: bool) {
-    let dir = repo_root().join("tests/builtins");
-    let mismatches = differential(&dir, cases, with_lib);
-    assert!(
-        mismatches.is_empty(),
-        "{} of {} cases differ from Nix:\n{}",
-        mismatches.len(),
-        cases.len(),
-        mismatches.join("\n")
-    );
+    assert_same_as_nix(&repo_root().join("tests/builtins"), cases, with_lib);
 }
 
 #[test]

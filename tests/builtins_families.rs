@@ -7,18 +7,10 @@
 
 mod common;
 
-use common::{differential, repo_root};
+use common::{assert_same_as_nix, differential, repo_root};
 
 fn check(cases: &[(&str, &str)]) {
-    let dir = repo_root().join("tests/builtins");
-    let mismatches = differential(&dir, cases, false);
-    assert!(
-        mismatches.is_empty(),
-        "{} of {} cases differ from Nix:\n{}",
-        mismatches.len(),
-        cases.len(),
-        mismatches.join("\n")
-    );
+    assert_same_as_nix(&repo_root().join("tests/builtins"), cases, false);
 }
 
 #[test]

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{differential, have_nixpkgs_lib, repo_root};
+use common::{assert_same_as_nix, have_nixpkgs_lib, repo_root};
 
 fn check(test: &str, cases: &[(&str, &str)]) {
     if !have_nixpkgs_lib(test) {
@@ -36,14 +36,7 @@ fn check(test: &str, cases: &[(&str, &str)]) {
             panic!("{test}: case {name} succeeds in Nix (with {v})");
         }
     }
-    let mismatches = differential(&dir, cases, true);
-    assert!(
-        mismatches.is_empty(),
-        "{test}: {} of {} cases differ from nixpkgs' lib:\n{}",
-        mismatches.len(),
-        cases.len(),
-        mismatches.join("\n")
-    );
+    assert_same_as_nix(&dir, cases, true);
 }
 
 /// One `#[test]` per lib function, named after it, with its cases.

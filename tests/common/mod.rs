@@ -150,3 +150,16 @@ pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         _ => a == b,
     }
 }
+
+/// Asserts that every case of [`differential`] agrees with Nix, listing those that do not.
+pub fn assert_same_as_nix(dir: &Path, cases: &[(&str, &str)], with_lib: bool) {
+    let mismatches = differential(dir, cases, with_lib);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} cases differ from Nix{}:\n{}",
+        mismatches.len(),
+        cases.len(),
+        if with_lib { " and nixpkgs' lib" } else { "" },
+        mismatches.join("\n")
+    );
+}
