@@ -11,6 +11,7 @@ use super::data::{Data, DataKind, Entry};
 use super::eval::{Evaluator, Thunk, V, Val, opaque_val};
 use super::json;
 use crate::diagnostics::{Diagnostic, Kind, Span};
+use rowan::ast::AstNode;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,8 @@ pub struct ModuleDef {
 pub struct Found {
     /// Inventory definitions (each an inventory attrset, as data).
     pub inventories: Vec<Data>,
+    /// `inventory.tags` written as module functions, applied once the rest is merged.
+    pub tag_functions: Vec<super::tags::TagFunction>,
     pub modules: Vec<ModuleDef>,
     /// Declared flake inputs and where.
     pub inputs: BTreeMap<String, Span>,
@@ -40,6 +43,11 @@ pub struct Discovery<'a> {
     seen_modules: HashSet<PathBuf>,
     seen_clan_files: HashSet<PathBuf>,
     processed_calls: usize,
+    /// Errors met while forcing outputs that are not known to be the inventory's: they matter
+    /// only if they may hide a clan config (see `unfollowed_calls`).
+    swallowed: Vec<Diagnostic>,
+    /// A clan config was found (and read) in the flake's Nix code.
+    clan_found: bool,
 }
 
 impl<'a> Discovery<'a> {
@@ -50,6 +58,8 @@ impl<'a> Discovery<'a> {
             seen_modules: HashSet::new(),
             seen_clan_files: HashSet::new(),
             processed_calls: 0,
+            swallowed: Vec::new(),
+            clan_found: false,
         }
     }
 
@@ -109,33 +119,50 @@ impl<'a> Discovery<'a> {
             }
             _ => outputs.clone(),
         };
-        if let V::Attrs(map) = &result.v {
-            if map.contains_key("inventory") {
-                // Plain outputs holding an inventory are read like a clan config
-                // (`inventory`, `meta`, `modules` beside it).
-                self.clan_config(&Thunk::ready(result.clone()))?;
-            }
-            if let Some(clan) = map.get("clan") {
-                // An output named `clan` is often clan-core's result, not a config: only a
-                // literal attribute set holding an inventory is one.
-                let t = clan.thunk.clone();
-                if let Ok(Val { v: V::Attrs(m), .. }) = self.ev.force(&t)
-                    && m.contains_key("inventory")
-                {
-                    self.clan_config(&t)?;
-                }
-            }
-            // Force each output one level so `let clan = lib.clan { … }; in { inherit (clan) … }`
-            // records its call; what fails here is not the inventory's business.
-            let values: Vec<Thunk> = map.values().map(|b| b.thunk.clone()).collect();
-            for t in values {
-                let _ = self.ev.force(&t);
-            }
-        }
-        self.calls()
+        self.outputs(&result)?;
+        self.calls()?;
+        self.unfollowed_calls();
+        Ok(())
     }
 
-    /// Handles recorded calls of unknown functions until no new ones appear.
+    /// Flake outputs (the value of `outputs`, or a framework's `flake = …`): an inventory, a
+    /// `clan` config, and the clan calls its attributes make.
+    fn outputs(&mut self, result: &Val) -> Result<(), Diagnostic> {
+        let V::Attrs(map) = &result.v else {
+            return Ok(());
+        };
+        if map.contains_key("inventory") {
+            // Plain outputs holding an inventory are read like a clan config
+            // (`inventory`, `meta`, `modules` beside it).
+            self.clan_config(&Thunk::ready(result.clone()))?;
+        }
+        if let Some(clan) = map.get("clan") {
+            // An output named `clan` is often clan-core's result, not a config: only an
+            // attribute set holding an inventory is one.
+            let t = clan.thunk.clone();
+            match self.ev.force(&t) {
+                Ok(Val { v: V::Attrs(m), .. }) if m.contains_key("inventory") => {
+                    self.clan_config(&t)?;
+                }
+                Ok(_) => {}
+                Err(d) => return Err(unfollowed(d, "the flake output `clan`")),
+            }
+        }
+        // Force each output one level so `let clan = lib.clan { … }; in { inherit (clan) … }`
+        // records its call. What fails here is reported only if it hides a clan call (see
+        // `unfollowed_calls`): a failing package is not the inventory's business.
+        let values: Vec<Thunk> = map.values().map(|b| b.thunk.clone()).collect();
+        for t in values {
+            if let Err(d) = self.ev.force(&t) {
+                self.swallowed.push(d);
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles recorded calls of unknown functions until no new ones appear. Each recorded
+    /// call is one more argument given to an unknown function (`mkFlake a b` is recorded as
+    /// `mkFlake a` and `mkFlake a b`), so only its last argument is new.
     fn calls(&mut self) -> Result<(), Diagnostic> {
         while self.processed_calls < self.ev.calls.len() {
             let index = self.processed_calls;
@@ -145,26 +172,124 @@ impl<'a> Discovery<'a> {
                 (call.function.clone(), call.args.clone())
             };
             let last = function.last().map(|s| &**s).unwrap_or("");
-            if last == "mkFlake" && args.len() == 2 {
-                self.flake_module(&args[1])?;
+            let Some(arg) = args.last().cloned() else {
                 continue;
-            }
-            if args.len() == 1 {
-                let arg = match self.ev.force(&args[0]) {
-                    Ok(v) => v,
-                    // The argument of a clan constructor is the clan config: its error is the
-                    // user's problem. Other unknown calls are none of the inventory's business.
-                    Err(d) if matches!(last, "clan" | "buildClan") => return Err(d),
-                    Err(_) => continue,
-                };
-                if let V::Attrs(map) = &arg.v
-                    && (map.contains_key("inventory") || matches!(last, "clan" | "buildClan"))
-                {
-                    self.clan_config(&args[0])?;
+            };
+            match call_kind(last) {
+                CallKind::Clan => {
+                    if args.len() == 1 {
+                        // The argument of a clan constructor is the clan config: its error
+                        // is the user's problem.
+                        let r = self.clan_config(&arg);
+                        self.report(r);
+                    }
+                }
+                CallKind::Framework => {
+                    let what = format!("the argument of `{}`", function.join("."));
+                    let r = self.flake_module(&arg).map_err(|d| unfollowed(d, &what));
+                    self.report(r);
+                }
+                CallKind::Other => {
+                    if args.len() != 1 {
+                        continue;
+                    }
+                    let Ok(v) = self.ev.force(&arg) else {
+                        continue;
+                    };
+                    if let V::Attrs(map) = &v.v
+                        && map.contains_key("inventory")
+                    {
+                        let r = self.clan_config(&arg);
+                        self.report(r);
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// Every call of a clan constructor or framework written in a file the reader read must
+    /// have been evaluated (and so followed): one that was not hides part of the clan config.
+    /// Likewise a file the outputs import that cannot be read, and, when the flake defines no
+    /// clan config the reader could find, any part of the outputs that could not be evaluated.
+    fn unfollowed_calls(&mut self) {
+        use rnix::SyntaxKind as K;
+        let recorded: HashSet<Span> = self.ev.calls.iter().map(|c| c.span).collect();
+        let mut files: Vec<(crate::diagnostics::FileId, rnix::ast::Expr)> = self
+            .ev
+            .files
+            .values()
+            .filter_map(|f| f.root.as_ref().ok().map(|r| (f.id, r.clone())))
+            .collect();
+        files.sort_by_key(|(id, _)| id.0);
+        let mut missed = Vec::new();
+        for (id, root) in files {
+            for node in root.syntax().descendants() {
+                if node.kind() != K::NODE_APPLY {
+                    continue;
+                }
+                let Some(function) = rnix::ast::Apply::cast(node.clone()).and_then(|a| a.lambda())
+                else {
+                    continue;
+                };
+                let Some(name) = last_name(&function) else {
+                    continue;
+                };
+                if call_kind(&name) == CallKind::Other {
+                    continue;
+                }
+                let span = Span::new(id, node.text_range());
+                if !recorded.contains(&span) {
+                    missed.push((span, name));
+                }
+            }
+        }
+        let hidden: Vec<&Diagnostic> = self
+            .swallowed
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.kind,
+                    Kind::Syntax | Kind::MissingFile | Kind::BadImport | Kind::Io
+                )
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (span, name) in missed {
+            let mut d = Diagnostic::at(
+                Kind::NotStatic,
+                span,
+                format!(
+                    "this call of `{name}` was not followed: the reader never reached it, so the clan configuration it may define cannot be read"
+                ),
+            )
+            .with_label("not followed");
+            let hint = match self.swallowed.iter().find(|d| d.span.is_some()) {
+                Some(cause) => {
+                    d = d.with_note(
+                        cause.span.expect("filtered"),
+                        format!("reading the outputs stopped here: {}", cause.message),
+                    );
+                    "make the outputs that lead to it readable (see the note), or write the clan call where discovery looks: `outputs`, a framework's `flake = …`, `clan = …`, `imports`"
+                }
+                None => {
+                    "write the clan call where discovery looks: `outputs`, a framework's `flake = …`, `clan = …`, `imports`"
+                }
+            };
+            out.push(d.with_hint(hint));
+        }
+        for cause in hidden {
+            out.push(unfollowed(
+                cause.clone(),
+                "a file the flake's outputs import",
+            ));
+        }
+        if out.is_empty() && !self.clan_found && !self.swallowed.is_empty() {
+            for cause in &self.swallowed {
+                out.push(unfollowed(cause.clone(), "part of the flake's outputs"));
+            }
+        }
+        self.found.diagnostics.extend(out);
     }
 
     /// Forces a module value: a path is imported, a function is called with unknown arguments.
@@ -187,6 +312,8 @@ impl<'a> Discovery<'a> {
         Ok(v)
     }
 
+    /// A framework module (flake-parts, adios-flake, …): a path, a function or an attribute
+    /// set, whose `clan`, `flake`, `imports`, `modules` and `config` may define the clan config.
     fn flake_module(&mut self, thunk: &Thunk) -> Result<(), Diagnostic> {
         if let Ok(V::Path(p)) = self.ev.force(thunk).map(|v| v.v) {
             let p = p.to_path_buf();
@@ -195,46 +322,97 @@ impl<'a> Discovery<'a> {
             }
         }
         let v = self.module_value(thunk)?;
-        let V::Attrs(map) = &v.v else {
-            return Ok(());
+        let map = match &v.v {
+            V::Attrs(map) => map.clone(),
+            // A computed module (`import-tree ./modules`, `inputs.x.lib.f ./dir`): what it
+            // defines cannot be known.
+            V::Opaque(o) if !o.args.is_empty() => {
+                return Err(Diagnostic::at(
+                    Kind::NotStatic,
+                    v.span,
+                    format!(
+                        "this module is computed by `{}`, which the reader cannot evaluate",
+                        o.describe()
+                    ),
+                ));
+            }
+            _ => return Ok(()),
         };
         // inventory-gen's own flake-parts module puts the clan config's keys at the top level:
         // `inventory`, `modules`, `meta`, `machines` (its `imports` are flake-parts imports).
-        if map.contains_key("inventory") || map.contains_key("modules") {
-            let map = map.clone();
+        let mut modules_are_clan = false;
+        if let Some(b) = map.get("modules") {
+            let t = b.thunk.clone();
+            match self.ev.force(&t) {
+                // adios-flake's `modules = [ ./x/flake-module.nix … ]`: framework modules.
+                Ok(Val {
+                    v: V::List(items), ..
+                }) => self.module_list(&items),
+                Ok(_) => modules_are_clan = true,
+                Err(d) => return Err(unfollowed(d, "`modules`")),
+            }
+        }
+        if map.contains_key("inventory") || modules_are_clan {
+            self.clan_found = true;
             self.clan_keys(&map, false)?;
         }
         if let Some(b) = map.get("clan") {
             let t = b.thunk.clone();
             self.clan_config(&t)?;
         }
+        if let Some(b) = map.get("flake") {
+            let t = b.thunk.clone();
+            let flake = self
+                .module_value(&t)
+                .map_err(|d| unfollowed(d, "the framework's `flake` attribute"))?;
+            self.outputs(&flake)?;
+        }
         if let Some(b) = map.get("config") {
             let t = b.thunk.clone();
             self.flake_module(&t)?;
         }
         if let Some(b) = map.get("imports") {
-            let list = self.ev.force(&b.thunk.clone())?;
-            if let V::List(items) = &list.v {
-                for item in items.iter() {
-                    match self.ev.force(item) {
-                        // `inputs.x.flakeModules.default` and the like are not ours to read.
-                        Ok(Val {
-                            v: V::Opaque(_), ..
-                        }) => {}
-                        Ok(_) => {
-                            let r = self.flake_module(item);
-                            self.report(r);
-                        }
-                        Err(d) => self.found.diagnostics.push(d),
-                    }
+            let list = self
+                .ev
+                .force(&b.thunk.clone())
+                .map_err(|d| unfollowed(d, "this `imports` list"))?;
+            match &list.v {
+                V::List(items) => self.module_list(items),
+                _ => {
+                    return Err(Diagnostic::at(
+                        Kind::WrongType,
+                        list.span,
+                        format!(
+                            "`imports` must be a list, found {}",
+                            super::eval::type_name(&list)
+                        ),
+                    ));
                 }
             }
         }
         self.calls()
     }
 
+    /// The items of a framework's `imports` (or adios-flake's `modules`): each is followed;
+    /// a module of a flake input (`inputs.x.flakeModules.default`) is not this flake's to read.
+    fn module_list(&mut self, items: &[Thunk]) {
+        for item in items.iter() {
+            match self.ev.force(item) {
+                Ok(Val {
+                    v: V::Opaque(o), ..
+                }) if o.args.is_empty() => {}
+                Ok(_) => {
+                    let r = self.flake_module(item);
+                    self.report(r);
+                }
+                Err(d) => self.found.diagnostics.push(unfollowed(d, "this module")),
+            }
+        }
+    }
+
     /// A clan config: `inventory`, `meta`, `modules`, `machines`, `imports`.
     fn clan_config(&mut self, thunk: &Thunk) -> Result<(), Diagnostic> {
+        self.clan_found = true;
         if let Ok(V::Path(p)) = self.ev.force(thunk).map(|v| v.v) {
             let p = p.to_path_buf();
             if !self.seen_clan_files.insert(p) {
@@ -360,6 +538,34 @@ impl<'a> Discovery<'a> {
             if &**key == "imports" {
                 imports = Some(binding.thunk.clone());
                 continue;
+            }
+            if &**key == "tags" {
+                // `tags = { config, ... }: { … }` (or a file holding one) is a module function
+                // of clan-core's tags submodule, applied once the machines are known.
+                let mut value = self.ev.force(&binding.thunk);
+                if let Ok(Val {
+                    v: V::Path(p),
+                    span,
+                }) = &value
+                {
+                    let p = p.to_path_buf();
+                    value = self
+                        .ev
+                        .import(&p, Some(*span))
+                        .and_then(|t| self.ev.force(&t));
+                }
+                if let Ok(
+                    v @ Val {
+                        v: V::Lambda(_), ..
+                    },
+                ) = value
+                {
+                    self.found.tag_functions.push(super::tags::TagFunction {
+                        value: v,
+                        key_span: binding.key_span,
+                    });
+                    continue;
+                }
             }
             let value = match self.ev.force_data(&binding.thunk, &**key == "extraModules") {
                 Ok(v) => v,
@@ -504,4 +710,49 @@ fn single(key: &str, key_span: Span, value: Data, span: Span) -> Data {
     let mut entries = BTreeMap::new();
     entries.insert(key.to_string(), Entry { key_span, value });
     Data::new(DataKind::Attrs(entries), span)
+}
+
+/// What an unknown function is, by its name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    /// `lib.clan`, `buildClan`: the argument is a clan config.
+    Clan,
+    /// A flake framework (`flake-parts.lib.mkFlake`, adios-flake's `mkFlake`): its arguments
+    /// are modules that may hold a clan config.
+    Framework,
+    Other,
+}
+
+fn call_kind(name: &str) -> CallKind {
+    match name {
+        "clan" | "buildClan" => CallKind::Clan,
+        "mkFlake" | "evalFlakeModule" => CallKind::Framework,
+        _ => CallKind::Other,
+    }
+}
+
+/// The name a function expression ends in: `f`, `a.b.f`.
+fn last_name(function: &rnix::ast::Expr) -> Option<String> {
+    use rnix::ast::{Attr, Expr};
+    match function {
+        Expr::Ident(i) => Some(i.syntax().text().to_string()),
+        Expr::Select(s) => match s.attrpath()?.attrs().last()? {
+            Attr::Ident(i) => Some(i.syntax().text().to_string()),
+            _ => None,
+        },
+        Expr::Paren(p) => last_name(&p.expr()?),
+        _ => None,
+    }
+}
+
+/// `cause` as the reason a part of the flake that may define the clan config was not read.
+fn unfollowed(cause: Diagnostic, what: &str) -> Diagnostic {
+    let mut d = cause;
+    if !d.message.starts_with("cannot follow ") {
+        d.message = format!(
+            "cannot follow {what}, which may define part of the clan configuration: {}",
+            d.message
+        );
+    }
+    d
 }

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod json;
 pub mod merge;
 pub mod strings;
+pub mod tags;
 
 use crate::diagnostics::{Diagnostic, Kind, SourceMap, Span};
 use data::Data;
@@ -110,7 +111,18 @@ pub fn read_flake_with(
         .iter()
         .filter_map(|d| d.as_attrs()?.get("services").map(|e| e.key_span))
         .collect();
-    let (inventory, merge_diagnostics) = merge::merge_inventory(found.inventories);
+    let (inventory, merge_diagnostics) = if found.tag_functions.is_empty() {
+        merge::merge_inventory(found.inventories)
+    } else {
+        // Tag functions see the merged inventory, and what they return is merged into it.
+        let (first, _) = merge::merge_inventory(found.inventories.clone());
+        let (computed, tag_diagnostics) =
+            tags::compute(&mut ev, &found.tag_functions, first.as_ref());
+        diagnostics.extend(tag_diagnostics);
+        let mut defs = found.inventories;
+        defs.extend(computed);
+        merge::merge_inventory(defs)
+    };
     diagnostics.extend(merge_diagnostics);
     if inventory.is_none() && !diagnostics.iter().any(Diagnostic::is_error) {
         let file = ev.sources.find(&flake_nix);
@@ -129,6 +141,9 @@ pub fn read_flake_with(
         diagnostics.push(d);
     }
 
+    // Service modules instances name: clan-core reads a registered module only when an
+    // instance uses it, so one nobody uses that cannot be read is a warning, not an error.
+    let used_modules = used_module_names(inventory.as_ref());
     let mut modules = BTreeMap::new();
     for def in found.modules {
         if let Some(existing) = modules.get(&def.name) {
@@ -153,6 +168,9 @@ pub fn read_flake_with(
                         roles,
                     },
                 );
+            }
+            Err(d) if !used_modules.contains(&def.name) => {
+                diagnostics.push(unused_module(&def.name, def.key_span, d))
             }
             Err(d) => diagnostics.push(d),
         }
@@ -238,6 +256,47 @@ pub fn read_flake_with(
         service_keys,
     };
     (flake, diagnostics)
+}
+
+/// The names of the service modules that instances use (`instances.<i>.module.name`).
+fn used_module_names(inventory: Option<&Data>) -> BTreeSet<String> {
+    let instances = inventory
+        .and_then(|d| d.as_attrs())
+        .and_then(|a| a.get("instances"))
+        .and_then(|i| i.value.as_attrs());
+    let mut used = BTreeSet::new();
+    for (name, instance) in instances.into_iter().flatten() {
+        let module = instance
+            .value
+            .as_attrs()
+            .and_then(|a| a.get("module"))
+            .and_then(|m| m.value.as_attrs());
+        // An instance without `module.name` uses the module named like the instance.
+        match module.and_then(|m| m.get("name")).map(|n| &n.value.kind) {
+            Some(data::DataKind::Str(n)) => used.insert(n.clone()),
+            Some(_) => false,
+            None => used.insert(name.clone()),
+        };
+    }
+    used
+}
+
+/// The warning for a registered module that no instance uses and that cannot be read.
+fn unused_module(name: &str, key_span: Span, cause: Diagnostic) -> Diagnostic {
+    let mut d = Diagnostic::at(
+        Kind::UnusedModule,
+        key_span,
+        format!(
+            "service module `{name}` is registered but no instance uses it, and it cannot be read: {}",
+            cause.message
+        ),
+    )
+    .with_label("registered here")
+    .with_hint("clan-core reads a module only for the instances that use it: remove the entry, or fix it before an instance uses it");
+    if let Some(span) = cause.span {
+        d = d.with_note(span, "cannot be read here");
+    }
+    d
 }
 
 /// Lists a legacy clanModule's roles: the regular files `roles/<role>.nix` of its directory
