@@ -119,6 +119,20 @@ impl<'a> Discovery<'a> {
             }
             _ => outputs.clone(),
         };
+        if let V::Opaque(o) = &result.v
+            && o.args.is_empty()
+        {
+            // Outputs that are an unknown value and not a call a framework handles.
+            self.swallowed
+                .push(opaque_part("the flake's outputs", o, result.span));
+        }
+        if let V::Opaque(o) = &result.v
+            && !o.args.is_empty()
+            && call_kind(o.last().unwrap_or("")) == CallKind::Other
+        {
+            self.swallowed
+                .push(opaque_part("the flake's outputs", o, result.span));
+        }
         self.outputs(&result)?;
         self.calls()?;
         self.unfollowed_calls();
@@ -362,9 +376,11 @@ impl<'a> Discovery<'a> {
         }
         if let Some(b) = map.get("flake") {
             let t = b.thunk.clone();
-            let flake = self
-                .module_value(&t)
-                .map_err(|d| unfollowed(d, "the framework's `flake` attribute"))?;
+            let what = "the framework's `flake` attribute";
+            let flake = self.module_value(&t).map_err(|d| unfollowed(d, what))?;
+            if let V::Opaque(o) = &flake.v {
+                return Err(opaque_part(what, o, flake.span));
+            }
             self.outputs(&flake)?;
         }
         if let Some(b) = map.get("config") {
@@ -378,6 +394,17 @@ impl<'a> Discovery<'a> {
                 .map_err(|d| unfollowed(d, "this `imports` list"))?;
             match &list.v {
                 V::List(items) => self.module_list(items),
+                V::Opaque(o) => {
+                    return Err(Diagnostic::at(
+                        Kind::NotStatic,
+                        list.span,
+                        format!(
+                            "cannot follow this `imports` list, which may define part of the clan configuration: it is computed by `{}`, which the reader cannot evaluate",
+                            o.describe()
+                        ),
+                    )
+                    .with_hint("list the modules as paths: `imports = [ ./clan.nix … ];`"));
+                }
                 _ => {
                     return Err(Diagnostic::at(
                         Kind::WrongType,
@@ -755,4 +782,18 @@ fn unfollowed(cause: Diagnostic, what: &str) -> Diagnostic {
         );
     }
     d
+}
+
+/// A part that may define the clan config but is an unknown value.
+fn opaque_part(what: &str, o: &super::eval::Opaque, span: Span) -> Diagnostic {
+    Diagnostic::at(
+        Kind::NotStatic,
+        span,
+        format!(
+            "cannot follow {what}, which may define part of the clan configuration: it is `{}`, which the reader cannot evaluate",
+            o.describe()
+        ),
+    )
+    .with_label("cannot be evaluated")
+    .with_hint("write it so it can be read statically: a conditional on an input or an unknown function hides what it defines")
 }

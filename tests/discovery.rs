@@ -1,0 +1,315 @@
+//! Discovery: every way a flake reaches its clan config is followed, and a part of the flake
+//! that may define the clan config but cannot be followed is an error at its span — never a
+//! run that succeeds on what it could read (machines/<name>/ and inventory.json included).
+//!
+//! Each form has a flake that reads exactly (`eval` prints the instances it defines) and,
+//! where the form can hide a definition, a broken variant that must fail with the reason.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn eval(files: &[(&str, &str)]) -> Run {
+    let temp = tempfile::tempdir().expect("tempdir");
+    write(temp.path(), files);
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .env("NO_COLOR", "1")
+        .args(["eval", "--flake"])
+        .arg(temp.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The instance names and machine names `eval` read.
+fn read(files: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+    let run = eval(files);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let keys = |k: &str| -> Vec<String> {
+        json[k]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    (keys("instances"), keys("machines"))
+}
+
+/// The run fails, prints no inventory, and says what it could not follow, where.
+fn refused(files: &[(&str, &str)], code: &str, words: &str, at: &str) {
+    let mut all = files.to_vec();
+    // What would make a partial read look complete: both must not rescue the run.
+    all.push(("machines/jon/configuration.nix", "{ }\n"));
+    all.push(("inventory.json", "{ \"machines\": { \"sara\": { } } }\n"));
+    let run = eval(&all);
+    assert_eq!(run.code, 1, "must fail:\n{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.is_empty(),
+        "printed an inventory: {}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(&format!("error[{code}]")),
+        "no {code} error:\n{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(words), "no `{words}`:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains(at),
+        "not located at {at}:\n{}",
+        run.stderr
+    );
+}
+
+const CLAN_CALL: &str = r#"self:
+let
+  inherit (self.inputs) clan-core;
+in
+clan-core.lib.clan {
+  inherit self;
+  modules.svc = { roles.peer = { }; };
+  inventory = {
+    machines.jon = { };
+    instances.mesh = {
+      module.name = "svc";
+      roles.peer.machines.jon = { };
+    };
+  };
+}
+"#;
+
+#[test]
+fn one_argument_mkflake_with_flake_let_and_an_applied_import() {
+    let flake = r#"{
+  outputs =
+    inputs@{ adios-flake, self, ... }:
+    adios-flake.lib.mkFlake {
+      inherit inputs self;
+      modules = [ ./checks/flake-module.nix ];
+      flake =
+        let
+          clan = import ./machines/inventory.nix self;
+        in
+        {
+          inherit (clan.config) nixosConfigurations;
+          clan = clan.config;
+        };
+    };
+}
+"#;
+    let files = [
+        ("flake.nix", flake),
+        ("machines/inventory.nix", CLAN_CALL),
+        (
+            "checks/flake-module.nix",
+            "{ lib, self, ... }: { checks = lib.mapAttrs (_: c: c) self.nixosConfigurations; }\n",
+        ),
+    ];
+    let (instances, machines) = read(&files);
+    assert_eq!(instances, ["mesh"]);
+    assert_eq!(machines, ["jon"]);
+}
+
+#[test]
+fn two_argument_mkflake_clan_option_and_flake_attribute() {
+    let flake = r#"{
+  outputs =
+    inputs:
+    inputs.flake-parts.lib.mkFlake { inherit inputs; } {
+      imports = [ ./clan.nix inputs.clan-core.flakeModules.default ];
+      flake =
+        let
+          other = inputs.clan-core.lib.clan {
+            inventory.instances.web = {
+              module.name = "svc";
+              roles.peer.machines.jon = { };
+            };
+          };
+        in
+        {
+          inherit (other.config) darwinConfigurations;
+        };
+    };
+}
+"#;
+    let clan = r#"{ inputs, ... }:
+{
+  clan = {
+    modules.svc = { roles.peer = { }; };
+    inventory.machines.jon = { };
+    inventory.instances.mesh = {
+      module.name = "svc";
+      roles.peer.machines.jon = { };
+    };
+  };
+}
+"#;
+    let (instances, _) = read(&[("flake.nix", flake), ("clan.nix", clan)]);
+    assert_eq!(instances, ["mesh", "web"]);
+}
+
+#[test]
+fn a_flake_attribute_that_cannot_be_evaluated_is_an_error() {
+    let flake = r#"{
+  outputs =
+    inputs@{ adios-flake, self, ... }:
+    adios-flake.lib.mkFlake {
+      inherit inputs self;
+      flake = if inputs.nixpkgs.lib.inPureEvalMode then import ./machines/inventory.nix self else { };
+    };
+}
+"#;
+    refused(
+        &[("flake.nix", flake), ("machines/inventory.nix", CLAN_CALL)],
+        "not-static",
+        "cannot follow the framework's `flake` attribute",
+        "flake.nix:",
+    );
+}
+
+#[test]
+fn a_clan_call_the_reader_never_reached_is_an_error() {
+    // The output that leads to the call stops on an unknown value before the call.
+    let flake = r#"{
+  outputs = inputs: {
+    nixosConfigurations = (import ./clan.nix inputs).config.nixosConfigurations;
+  };
+}
+"#;
+    let clan = r#"inputs:
+let hosts = (import ./hosts.nix).servers; in
+assert hosts != { };
+inputs.clan-core.lib.clan {
+  inventory.machines = hosts;
+}
+"#;
+    refused(
+        &[
+            ("flake.nix", flake),
+            ("clan.nix", clan),
+            ("hosts.nix", "{ server = { jon = { }; }; }\n"),
+        ],
+        "not-static",
+        "this call of `clan` was not followed",
+        "clan.nix:4:",
+    );
+}
+
+#[test]
+fn an_applied_import_of_a_file_that_cannot_be_read_is_an_error() {
+    let flake = r#"{
+  outputs = inputs@{ self, ... }: {
+    clan = (import ./machines/inventoyr.nix self).config;
+  };
+}
+"#;
+    refused(
+        &[("flake.nix", flake), ("machines/inventory.nix", CLAN_CALL)],
+        "missing-file",
+        "cannot follow",
+        "flake.nix:3:",
+    );
+}
+
+#[test]
+fn a_computed_imports_list_is_an_error() {
+    let flake = r#"{
+  outputs =
+    inputs:
+    inputs.flake-parts.lib.mkFlake { inherit inputs; } {
+      imports = inputs.import-tree ./modules;
+    };
+}
+"#;
+    refused(
+        &[
+            ("flake.nix", flake),
+            (
+                "modules/clan.nix",
+                "{ clan.inventory.machines.jon = { }; }\n",
+            ),
+        ],
+        "not-static",
+        "cannot follow this `imports` list",
+        "flake.nix:5:",
+    );
+}
+
+#[test]
+fn a_computed_module_in_imports_is_an_error() {
+    let flake = r#"{
+  outputs =
+    inputs:
+    inputs.flake-parts.lib.mkFlake { inherit inputs; } {
+      imports = [ (inputs.import-tree ./modules) ];
+    };
+}
+"#;
+    refused(
+        &[
+            ("flake.nix", flake),
+            (
+                "modules/clan.nix",
+                "{ clan.inventory.machines.jon = { }; }\n",
+            ),
+        ],
+        "not-static",
+        "computed by `inputs.import-tree …`",
+        "flake.nix:5:",
+    );
+}
+
+#[test]
+fn a_clan_option_that_cannot_be_read_is_an_error() {
+    let flake = r#"{
+  outputs =
+    inputs:
+    inputs.flake-parts.lib.mkFlake { inherit inputs; } {
+      clan = inputs.self.lib.mkClan ./clan;
+    };
+}
+"#;
+    refused(
+        &[("flake.nix", flake)],
+        "wrong-type",
+        "expected the clan configuration",
+        "flake.nix:5:",
+    );
+}
+
+#[test]
+fn outputs_that_cannot_be_read_do_not_leave_machine_directories_alone() {
+    // No clan config could be found in the Nix code, which could not be read completely:
+    // machines/<name>/ and inventory.json alone must not make the run succeed.
+    let flake = r#"{
+  outputs = inputs: {
+    nixosConfigurations = import ./hosts.nix inputs;
+  };
+}
+"#;
+    refused(
+        &[("flake.nix", flake), ("hosts.nix", "inputs: [ \"jon\" ")],
+        "syntax",
+        "cannot follow",
+        "hosts.nix:",
+    );
+}
