@@ -89,12 +89,21 @@ impl Evaluator {
             V::Lambda(_) if verbatim_ok => match self.closed_source(span) {
                 Some(text) => DataKind::Verbatim(text),
                 None => {
-                    return Err(err(
-                        Kind::NotStatic,
-                        span,
-                        "this module refers to names or relative paths from its surroundings",
-                    )
-                    .with_hint(
+                    let what = match self.outside_names(span) {
+                        names if names.is_empty() => {
+                            "this module refers to relative paths or a `with` from its surroundings"
+                                .to_string()
+                        }
+                        names => format!(
+                            "this module uses {} from its surroundings: copied into the generated files, it would not parse",
+                            names
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    return Err(err(Kind::NotStatic, span, what).with_hint(
                         "write it in a file of its own and list the path, or make it closed (no outside variables, no relative paths)",
                     ));
                 }
@@ -113,7 +122,7 @@ impl Evaluator {
     }
 
     /// The source text at `span` if it is a closed expression: no free variables besides
-    /// `builtins`/`true`/`false`/`null`, no `with`, no relative or search paths.
+    /// Nix's global names, no `with`, no relative or search paths.
     pub(crate) fn closed_source(&self, span: Span) -> Option<String> {
         let text = &self.sources.text(span.file)[span.start as usize..span.end as usize];
         let parse = rnix::Root::parse(text);
@@ -125,47 +134,108 @@ impl Evaluator {
     }
 }
 
+impl Evaluator {
+    /// The variables the expression at `span` uses but does not bind (Nix's global names
+    /// excepted).
+    pub(crate) fn outside_names(&self, span: Span) -> Vec<String> {
+        let text = &self.sources.text(span.file)[span.start as usize..span.end as usize];
+        let parse = rnix::Root::parse(text);
+        let Some(expr) = parse.tree().expr() else {
+            return Vec::new();
+        };
+        let (mut free, mut opaque) = (Vec::new(), false);
+        free_variables(expr.syntax(), &mut Vec::new(), &mut free, &mut opaque);
+        free.retain(|n| !super::builtins::GLOBAL_NAMES.contains(&n.as_str()) && n != "builtins");
+        free
+    }
+}
+
+/// Whether `node` is closed: every variable it uses is bound inside it (or is one of Nix's
+/// global names), and it has no `with` and no relative, home or search path.
 pub(crate) fn is_closed(node: &rnix::SyntaxNode, bound: &mut Vec<String>) -> bool {
+    let mut free = Vec::new();
+    let mut opaque = false;
+    free_variables(node, bound, &mut free, &mut opaque);
+    !opaque
+        && free
+            .iter()
+            .all(|n| super::builtins::GLOBAL_NAMES.contains(&n.as_str()) || n == "builtins")
+}
+
+/// Collects the free variables of `node` (names used but not bound inside it, given `bound`)
+/// into `free`; sets `opaque` when the expression depends on its surroundings in a way
+/// variables do not describe (`with`, relative, home and search paths).
+///
+/// Every place a name is bound is handled: lambda parameters and patterns (whose defaults
+/// see the whole pattern), `let`, `rec { }` and their `inherit`s. Every other identifier in
+/// an expression position is a use — the defaults of a pattern included.
+pub(crate) fn free_variables(
+    node: &rnix::SyntaxNode,
+    bound: &mut Vec<String>,
+    free: &mut Vec<String>,
+    opaque: &mut bool,
+) {
     use rnix::SyntaxKind as K;
     match node.kind() {
-        K::NODE_WITH | K::NODE_PATH_REL | K::NODE_PATH_HOME | K::NODE_PATH_SEARCH => false,
+        K::NODE_WITH | K::NODE_PATH_REL | K::NODE_PATH_HOME | K::NODE_PATH_SEARCH => {
+            *opaque = true;
+        }
         K::NODE_IDENT => {
-            let parent_is_attr = node.parent().is_some_and(|p| {
-                matches!(
-                    p.kind(),
-                    K::NODE_ATTRPATH | K::NODE_PAT_ENTRY | K::NODE_PAT_BIND | K::NODE_IDENT_PARAM
-                )
-            });
             let name = node.text().to_string();
-            parent_is_attr
-                || bound.contains(&name)
-                || matches!(name.as_str(), "true" | "false" | "null" | "builtins")
+            if !matches!(name.as_str(), "true" | "false" | "null")
+                && !bound.contains(&name)
+                && !free.contains(&name)
+            {
+                free.push(name);
+            }
+        }
+        // Attribute names are not variables; dynamic ones (`${e}`) and string parts are.
+        K::NODE_ATTRPATH => {
+            for c in node.children() {
+                if c.kind() != K::NODE_IDENT {
+                    free_variables(&c, bound, free, opaque);
+                }
+            }
         }
         K::NODE_LAMBDA => {
             let before = bound.len();
-            if let Some(lambda) = ast::Lambda::cast(node.clone()) {
-                match lambda.param() {
-                    Some(ast::Param::IdentParam(p)) => {
-                        if let Some(i) = p.ident() {
-                            bound.push(i.syntax().text().to_string());
+            let mut defaults = Vec::new();
+            let mut body = Vec::new();
+            for c in node.children() {
+                match c.kind() {
+                    K::NODE_IDENT_PARAM => {
+                        if let Some(i) = c.children().find(|i| i.kind() == K::NODE_IDENT) {
+                            bound.push(i.text().to_string());
                         }
                     }
-                    Some(ast::Param::Pattern(p)) => {
-                        for e in p.pat_entries() {
-                            if let Some(i) = e.ident() {
-                                bound.push(i.syntax().text().to_string());
+                    K::NODE_PATTERN => {
+                        for e in c.children() {
+                            match e.kind() {
+                                K::NODE_PAT_ENTRY => {
+                                    let mut parts = e.children();
+                                    if let Some(name) = parts.next() {
+                                        bound.push(name.text().to_string());
+                                    }
+                                    defaults.extend(parts);
+                                }
+                                K::NODE_PAT_BIND => {
+                                    if let Some(i) =
+                                        e.children().find(|i| i.kind() == K::NODE_IDENT)
+                                    {
+                                        bound.push(i.text().to_string());
+                                    }
+                                }
+                                _ => {}
                             }
                         }
-                        if let Some(i) = p.pat_bind().and_then(|b| b.ident()) {
-                            bound.push(i.syntax().text().to_string());
-                        }
                     }
-                    None => {}
+                    _ => body.push(c),
                 }
             }
-            let ok = node.children().all(|c| is_closed(&c, bound));
+            for c in defaults.iter().chain(&body) {
+                free_variables(c, bound, free, opaque);
+            }
             bound.truncate(before);
-            ok
         }
         K::NODE_LET_IN | K::NODE_ATTR_SET => {
             let before = bound.len();
@@ -189,18 +259,32 @@ pub(crate) fn is_closed(node: &rnix::SyntaxNode, bound: &mut Vec<String>) -> boo
                     }
                 }
             }
-            let ok = node.children().all(|c| {
-                if c.kind() == K::NODE_INHERIT && c.children().all(|i| i.kind() == K::NODE_IDENT) {
-                    // plain `inherit x;` reads x from outside
-                    c.children().all(|i| bound.contains(&i.text().to_string()))
+            for c in node.children() {
+                if c.kind() == K::NODE_INHERIT {
+                    let from = c.children().find(|i| i.kind() == K::NODE_INHERIT_FROM);
+                    match from {
+                        // `inherit (e) a;`: only `e` is an expression.
+                        Some(from) => free_variables(&from, bound, free, opaque),
+                        // `inherit a;` reads `a` from the enclosing scope, even in `rec`.
+                        None => {
+                            let inner = bound.split_off(before);
+                            for i in c.children().filter(|i| i.kind() == K::NODE_IDENT) {
+                                free_variables(&i, bound, free, opaque);
+                            }
+                            bound.extend(inner);
+                        }
+                    }
                 } else {
-                    is_closed(&c, bound)
+                    free_variables(&c, bound, free, opaque);
                 }
-            });
+            }
             bound.truncate(before);
-            ok
         }
-        _ => node.children().all(|c| is_closed(&c, bound)),
+        _ => {
+            for c in node.children() {
+                free_variables(&c, bound, free, opaque);
+            }
+        }
     }
 }
 
@@ -247,4 +331,53 @@ pub fn data_to_val(data: Data) -> Val {
         DataKind::Verbatim(text) => V::Str(text.into()),
     };
     Val { v, span }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn free(src: &str) -> (Vec<String>, bool) {
+        let parse = rnix::Root::parse(src);
+        assert!(parse.errors().is_empty(), "{src}");
+        let expr = parse.tree().expr().expect("expression");
+        let (mut free, mut opaque) = (Vec::new(), false);
+        free_variables(expr.syntax(), &mut Vec::new(), &mut free, &mut opaque);
+        (free, opaque)
+    }
+
+    #[test]
+    fn free_variables_are_found_everywhere() {
+        let cases: &[(&str, &[&str], bool)] = &[
+            (
+                "{ greeting ? defaultGreeting, ... }: greeting",
+                &["defaultGreeting"],
+                false,
+            ),
+            ("{ a ? b, b ? 1 }: a", &[], false),
+            ("{ a ? x.y or z }: a", &["x", "z"], false),
+            ("args@{ a ? args.b, ... }: a", &[], false),
+            ("x: { y = x; }", &[], false),
+            ("{ a = b; }", &["b"], false),
+            ("rec { a = b; b = 1; }", &[], false),
+            ("let inherit a; in a", &["a"], false),
+            ("let a = 1; in rec { inherit a; }", &[], false),
+            ("let x = 1; in { inherit (y) z; w = x; }", &["y"], false),
+            ("{ \"${k}\" = 1; }", &["k"], false),
+            ("{ a.${k}.b = 1; }", &["k"], false),
+            ("s: \"${s}-${t}\"", &["t"], false),
+            ("x: x ? ${k}", &["k"], false),
+            ("map (x: x) [ ]", &["map"], false),
+            ("with lib; a", &[], true),
+            ("./x.nix", &[], true),
+            ("<nixpkgs>", &[], true),
+            ("{ config, ... }: { a = config.b; }", &[], false),
+            ("let f = { a ? g }: a; g = 1; in f { }", &[], false),
+        ];
+        for (src, want, opaque) in cases {
+            let (got, o) = free(src);
+            assert_eq!(got, *want, "{src}");
+            assert_eq!(o, *opaque, "{src}");
+        }
+    }
 }
