@@ -3,10 +3,19 @@
 //! entry's own business, as in Nix. A builtin is reached as `builtins.<name>`, as a global name
 //! where Nix has one, or as `lib.<name>` on any value that is nixpkgs' `lib`.
 
+mod attrs;
+mod control;
+mod lists;
+mod numbers;
+mod posix;
+mod strings;
+mod support;
+mod types;
+
 use super::Evaluator;
-use super::errors::{err, type_error};
+use super::errors::type_error;
 use super::value::*;
-use crate::diagnostics::{Diagnostic, Kind, Span};
+use crate::diagnostics::{Diagnostic, Span};
 use crate::read::data::OverrideStyle;
 use crate::read::json;
 
@@ -37,7 +46,15 @@ pub enum Namespace {
 /// The builtin called `name` in `namespace`, if the reader knows it.
 pub fn find(namespace: Namespace, name: &str) -> Option<Builtin> {
     let table: &[&[BuiltinDef]] = match namespace {
-        Namespace::Builtins => &[&CORE],
+        Namespace::Builtins => &[
+            &CORE,
+            control::CONTROL,
+            types::TYPES,
+            numbers::NUMBERS,
+            lists::LISTS,
+            attrs::ATTRS,
+            strings::STRINGS,
+        ],
         Namespace::Lib => &[&LIB_CORE],
     };
     table.iter().flat_map(|t| t.iter()).find(|b| b.name == name)
@@ -79,8 +96,8 @@ pub(crate) fn arg(ev: &mut Evaluator, args: &[Thunk], i: usize) -> Result<Val, D
     ev.force(&args[i])
 }
 
-/// Builtins that read files and data, and `throw`/`abort`.
-static CORE: [BuiltinDef; 5] = [
+/// Builtins that read files and data.
+static CORE: [BuiltinDef; 3] = [
     BuiltinDef {
         name: "import",
         arity: 1,
@@ -95,16 +112,6 @@ static CORE: [BuiltinDef; 5] = [
         name: "fromJSON",
         arity: 1,
         run: from_json,
-    },
-    BuiltinDef {
-        name: "throw",
-        arity: 1,
-        run: throw,
-    },
-    BuiltinDef {
-        name: "abort",
-        arity: 1,
-        run: throw,
     },
 ];
 
@@ -180,19 +187,6 @@ pub(crate) fn from_json(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Resul
         V::Opaque(_) => Ok(ev.opaque_at(&text, span)),
         _ => Err(type_error(text.span, "a string", &text)),
     }
-}
-
-pub(crate) fn throw(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
-    let message = arg(ev, args, 0)?;
-    let text = match &message.v {
-        V::Str(s) => s.to_string(),
-        _ => "(no message)".into(),
-    };
-    Err(err(
-        Kind::EvalError,
-        span,
-        format!("the inventory throws: {text}"),
-    ))
 }
 
 pub(crate) fn priority(args: &[Thunk], span: Span, priority: i64, style: OverrideStyle) -> Val {

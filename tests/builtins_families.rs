@@ -1,0 +1,455 @@
+//! Differential tests of Nix's builtins, one test per family of the registry
+//! (`src/read/eval/builtins/`): every case is evaluated by inventory-gen's evaluator and by
+//! `nix-instantiate --eval --strict --json`; both must give the same value or both fail. Each
+//! family has ordinary cases, edge cases (empty lists, unicode, negative numbers, order), error
+//! cases, and laziness cases (an unused `throw` that Nix never forces must not be forced).
+//! Files that cases read live in tests/builtins/.
+
+mod common;
+
+use common::{differential, repo_root};
+
+fn check(cases: &[(&str, &str)]) {
+    let dir = repo_root().join("tests/builtins");
+    let mismatches = differential(&dir, cases, false);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} cases differ from Nix:\n{}",
+        mismatches.len(),
+        cases.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn control() {
+    check(&[
+        ("throw", r#"throw "no""#),
+        ("throw-non-string", "throw 1"),
+        ("abort", r#"abort "no""#),
+        ("tryEval-ok", "builtins.tryEval 1"),
+        (
+            "tryEval-lazy-value",
+            "(builtins.tryEval [ (throw \"x\") ]).success",
+        ),
+        ("tryEval-throw", r#"builtins.tryEval (throw "x")"#),
+        ("tryEval-assert", "builtins.tryEval (assert 1 == 2; 1)"),
+        (
+            "tryEval-nested",
+            r#"builtins.tryEval (builtins.tryEval (throw "x")).value"#,
+        ),
+        (
+            "tryEval-abort-propagates",
+            r#"builtins.tryEval (abort "x")"#,
+        ),
+        (
+            "tryEval-type-error-propagates",
+            "builtins.tryEval (1 + \"a\")",
+        ),
+        ("tryEval-missing-attr-propagates", "builtins.tryEval {}.a"),
+        (
+            "tryEval-in-map",
+            r#"map (x: (builtins.tryEval x).success) [ 1 (throw "a") (assert false; 2) ]"#,
+        ),
+        ("seq", "builtins.seq 1 2"),
+        ("seq-whnf-only", r#"builtins.seq [ (throw "x") ] 2"#),
+        ("seq-forces", r#"builtins.seq (throw "x") 2"#),
+        (
+            "seq-second-lazy-ok",
+            r#"builtins.seq { a = throw "x"; } "ok""#,
+        ),
+        ("deepSeq", "builtins.deepSeq [ 1 { a = 2; } ] 3"),
+        (
+            "deepSeq-forces-deep",
+            r#"builtins.deepSeq [ { a = throw "x"; } ] 3"#,
+        ),
+        (
+            "deepSeq-cycle",
+            "let s = { a = s; b = 1; }; in builtins.deepSeq s s.b",
+        ),
+        ("deepSeq-functions", "builtins.deepSeq [ (x: x) ] 1"),
+        ("trace", r#"builtins.trace "message" 1"#),
+        ("trace-forces-message", r#"builtins.trace (throw "m") 1"#),
+        ("trace-value", "builtins.trace { a = 1; } [ 2 ]"),
+    ]);
+}
+
+#[test]
+fn types() {
+    check(&[
+        (
+            "predicates",
+            r#"map (f: map f [ 1 1.5 "s" true null [ ] { } (x: x) builtins.map ./. ])
+               (with builtins; [ isInt isFloat isString isBool isNull isList isAttrs isFunction isPath ])"#,
+        ),
+        (
+            "typeOf",
+            r#"map builtins.typeOf [ 1 1.5 "s" true null [ ] { } (x: x) builtins.map (builtins.add 1) ./. ]"#,
+        ),
+        ("predicate-whnf", r#"builtins.isList [ (throw "x") ]"#),
+        ("predicate-forces", r#"builtins.isList (throw "x")"#),
+        ("isNull-global", "isNull null"),
+        (
+            "functionArgs-pattern",
+            "builtins.functionArgs ({ a, b ? 1, ... }: a)",
+        ),
+        (
+            "functionArgs-at",
+            "builtins.functionArgs (args@{ x ? null }: x)",
+        ),
+        ("functionArgs-plain", "builtins.functionArgs (x: x)"),
+        (
+            "functionArgs-empty-pattern",
+            "builtins.functionArgs ({ }: 1)",
+        ),
+        ("functionArgs-builtin", "builtins.functionArgs builtins.map"),
+        ("functionArgs-not-function", "builtins.functionArgs 1"),
+    ]);
+}
+
+#[test]
+fn numbers() {
+    check(&[
+        (
+            "add",
+            "[ (builtins.add 1 2) (builtins.add 1 0.5) (builtins.add (-3) 1) ]",
+        ),
+        (
+            "sub-mul",
+            "[ (builtins.sub 1 5) (builtins.mul 3 (-4)) (builtins.mul 1.5 2) ]",
+        ),
+        (
+            "div",
+            "[ (builtins.div 7 2) (builtins.div (-7) 2) (builtins.div 7.0 2) ]",
+        ),
+        ("div-zero", "builtins.div 1 0"),
+        ("div-zero-float", "builtins.div 1.0 0"),
+        ("add-string", "builtins.add \"a\" \"b\""),
+        (
+            "bits",
+            "[ (builtins.bitAnd 12 10) (builtins.bitOr 12 10) (builtins.bitXor 12 10) (builtins.bitAnd (-1) 5) ]",
+        ),
+        ("bits-float", "builtins.bitAnd 1.0 1"),
+        (
+            "lessThan",
+            r#"with builtins; [ (lessThan 1 2) (lessThan 2 1) (lessThan 1 1.5) (lessThan "a" "b") (lessThan "b" "a") (lessThan "" "a") (lessThan ./a ./b) ]"#,
+        ),
+        (
+            "lessThan-lists",
+            "with builtins; [ (lessThan [ 1 2 ] [ 1 3 ]) (lessThan [ 1 ] [ 1 0 ]) (lessThan [ ] [ ]) (lessThan [ 2 ] [ 1 5 ]) ]",
+        ),
+        ("lessThan-mixed", r#"builtins.lessThan "a" 1"#),
+        ("lessThan-null", "builtins.lessThan null null"),
+        ("lessThan-attrs", "builtins.lessThan { } { }"),
+    ]);
+}
+
+#[test]
+fn lists() {
+    check(&[
+        ("map", "map (x: x * 2) [ 1 2 3 ]"),
+        ("map-empty", "map (x: x) [ ]"),
+        (
+            "map-lazy-elements",
+            r#"builtins.length (map (x: throw "x") [ 1 2 ])"#,
+        ),
+        ("map-lazy-function", r#"map (throw "f") [ ]"#),
+        ("map-not-list", "map (x: x) 1"),
+        ("filter", "builtins.filter (x: x > 1) [ 1 2 3 0 5 ]"),
+        (
+            "filter-lazy-elements",
+            r#"builtins.length (builtins.filter (x: true) [ (throw "x") ])"#,
+        ),
+        ("filter-not-bool", "builtins.filter (x: 1) [ 1 ]"),
+        (
+            "filter-forces-function",
+            r#"builtins.filter (throw "f") [ ]"#,
+        ),
+        ("foldl", "builtins.foldl' (acc: x: acc + x) 0 [ 1 2 3 ]"),
+        (
+            "foldl-order",
+            "builtins.foldl' (acc: x: acc ++ [ x ]) [ ] [ 1 2 3 ]",
+        ),
+        ("foldl-empty", "builtins.foldl' (a: b: a) 7 [ ]"),
+        (
+            "foldl-initial-unforced",
+            r#"builtins.foldl' (a: b: b) (throw "x") [ 1 ]"#,
+        ),
+        (
+            "foldl-empty-forces-initial",
+            r#"builtins.foldl' (a: b: b) (throw "x") [ ]"#,
+        ),
+        (
+            "foldl-strict",
+            r#"builtins.foldl' (a: b: b) 0 [ (throw "x") 1 ]"#,
+        ),
+        (
+            "length",
+            "[ (builtins.length [ ]) (builtins.length [ 1 (throw \"x\") ]) ]",
+        ),
+        ("length-not-list", "builtins.length \"abc\""),
+        (
+            "elem",
+            "[ (builtins.elem 2 [ 1 2 ]) (builtins.elem 3 [ 1 2 ]) (builtins.elem [ 1 ] [ [ 1 ] ]) (builtins.elem 1 [ 1.0 ]) ]",
+        ),
+        ("elem-stops", r#"builtins.elem 1 [ 1 (throw "x") ]"#),
+        ("elem-forces", r#"builtins.elem 2 [ 1 (throw "x") ]"#),
+        ("elemAt", "builtins.elemAt [ 1 2 3 ] 2"),
+        ("elemAt-out", "builtins.elemAt [ 1 ] 1"),
+        ("elemAt-negative", "builtins.elemAt [ 1 ] (-1)"),
+        ("elemAt-lazy", r#"builtins.elemAt [ (throw "x") 2 ] 1"#),
+        ("head", "builtins.head [ 1 (throw \"x\") ]"),
+        ("head-empty", "builtins.head [ ]"),
+        (
+            "tail",
+            r#"builtins.length (builtins.tail [ (throw "x") 2 3 ])"#,
+        ),
+        ("tail-empty", "builtins.tail [ ]"),
+        ("concatLists", "builtins.concatLists [ [ 1 ] [ ] [ 2 3 ] ]"),
+        ("concatLists-not-list", "builtins.concatLists [ 1 ]"),
+        ("concatMap", "builtins.concatMap (x: [ x x ]) [ 1 2 ]"),
+        ("concatMap-not-list", "builtins.concatMap (x: x) [ 1 ]"),
+        ("genList", "builtins.genList (i: i * i) 4"),
+        ("genList-zero", "builtins.genList (throw \"f\") 0"),
+        ("genList-negative", "builtins.genList (x: x) (-1)"),
+        (
+            "genList-lazy",
+            r#"builtins.length (builtins.genList (i: throw "x") 3)"#,
+        ),
+        (
+            "all-any",
+            "with builtins; [ (all (x: x > 0) [ 1 2 ]) (all (x: x > 1) [ 1 2 ]) (any (x: x > 1) [ 1 2 ]) (any (x: x > 5) [ 1 2 ]) (all (x: x) [ ]) (any (x: x) [ ]) ]",
+        ),
+        ("any-stops", r#"builtins.any (x: x) [ true (throw "x") ]"#),
+        ("all-stops", r#"builtins.all (x: x) [ false (throw "x") ]"#),
+        ("all-not-bool", "builtins.all (x: 1) [ 1 ]"),
+        ("sort", "builtins.sort builtins.lessThan [ 3 1 2 10 (-1) ]"),
+        (
+            "sort-strings",
+            r#"builtins.sort builtins.lessThan [ "b" "a" "B" "" "é" ]"#,
+        ),
+        ("sort-lambda", "builtins.sort (a: b: a > b) [ 3 1 2 ]"),
+        (
+            "sort-stable",
+            "map (x: x.n) (builtins.sort (a: b: a.k < b.k) (builtins.genList (i: { k = builtins.div i 3; n = i; }) 30))",
+        ),
+        (
+            "sort-stable-reverse",
+            "map (x: x.n) (builtins.sort (a: b: a.k > b.k) (builtins.genList (i: { k = builtins.bitAnd i 3; n = i; }) 40))",
+        ),
+        ("sort-empty", "builtins.sort (throw \"f\") [ ]"),
+        (
+            "sort-forces-elements",
+            r#"builtins.sort (a: b: false) [ (throw "x") ]"#,
+        ),
+        ("sort-not-bool", "builtins.sort (a: b: 1) [ 1 2 ]"),
+        (
+            "sort-incomparable",
+            "builtins.sort builtins.lessThan [ 1 \"a\" ]",
+        ),
+        ("partition", "builtins.partition (x: x > 2) [ 1 3 2 4 ]"),
+        ("partition-empty", "builtins.partition (x: true) [ ]"),
+        (
+            "partition-lazy",
+            r#"builtins.length (builtins.partition (x: true) [ (throw "x") ]).right"#,
+        ),
+        (
+            "groupBy",
+            r#"builtins.groupBy (x: if x > 2 then "big" else "small") [ 1 3 2 4 ]"#,
+        ),
+        ("groupBy-not-string", "builtins.groupBy (x: x) [ 1 ]"),
+        (
+            "groupBy-unicode",
+            r#"builtins.groupBy (x: x) [ "é" "a" "é" ]"#,
+        ),
+    ]);
+}
+
+#[test]
+fn attrs() {
+    check(&[
+        (
+            "attrNames",
+            r#"builtins.attrNames { b = 1; a = 2; "é" = 3; B = 4; "" = 5; "1" = 6; }"#,
+        ),
+        ("attrNames-lazy", r#"builtins.attrNames { a = throw "x"; }"#),
+        ("attrNames-not-set", "builtins.attrNames [ ]"),
+        (
+            "attrValues",
+            "builtins.attrValues { b = 1; a = 2; c = [ 3 ]; }",
+        ),
+        (
+            "attrValues-lazy",
+            r#"builtins.length (builtins.attrValues { a = throw "x"; })"#,
+        ),
+        (
+            "mapAttrs",
+            "builtins.mapAttrs (n: v: n + toString v) { a = 1; b = 2; }",
+        ),
+        (
+            "mapAttrs-lazy",
+            r#"builtins.attrNames (builtins.mapAttrs (n: v: throw "x") { a = 1; })"#,
+        ),
+        ("mapAttrs-lazy-function", "builtins.mapAttrs 1 { }"),
+        (
+            "listToAttrs",
+            r#"builtins.listToAttrs [ { name = "b"; value = 1; } { name = "a"; value = 2; } { name = "b"; value = 3; } ]"#,
+        ),
+        (
+            "listToAttrs-lazy-value",
+            r#"builtins.attrNames (builtins.listToAttrs [ { name = "a"; value = throw "x"; } ])"#,
+        ),
+        (
+            "listToAttrs-no-name",
+            "builtins.listToAttrs [ { value = 1; } ]",
+        ),
+        (
+            "listToAttrs-no-value",
+            r#"builtins.listToAttrs [ { name = "a"; } ]"#,
+        ),
+        (
+            "listToAttrs-name-not-string",
+            "builtins.listToAttrs [ { name = 1; value = 1; } ]",
+        ),
+        (
+            "removeAttrs",
+            r#"removeAttrs { a = 1; b = 2; c = 3; } [ "a" "c" "z" ]"#,
+        ),
+        ("removeAttrs-not-string", "removeAttrs { a = 1; } [ 1 ]"),
+        (
+            "hasAttr",
+            r#"[ (builtins.hasAttr "a" { a = throw "x"; }) (builtins.hasAttr "b" { a = 1; }) ]"#,
+        ),
+        (
+            "getAttr",
+            r#"builtins.getAttr "a" { a = 1; b = throw "x"; }"#,
+        ),
+        ("getAttr-missing", r#"builtins.getAttr "c" { a = 1; }"#),
+        (
+            "intersectAttrs",
+            "builtins.intersectAttrs { a = throw \"x\"; c = 1; } { a = 1; b = 2; c = 3; }",
+        ),
+        (
+            "catAttrs",
+            r#"builtins.catAttrs "a" [ { a = 1; } { b = 2; } { a = 3; } ]"#,
+        ),
+        ("catAttrs-not-set", r#"builtins.catAttrs "a" [ 1 ]"#),
+        (
+            "catAttrs-lazy",
+            r#"builtins.length (builtins.catAttrs "a" [ { a = throw "x"; } ])"#,
+        ),
+        (
+            "zipAttrsWith",
+            "builtins.zipAttrsWith (n: vs: { inherit n vs; }) [ { a = 1; b = 2; } { b = 3; c = 4; } { } ]",
+        ),
+        (
+            "zipAttrsWith-lazy",
+            r#"builtins.attrNames (builtins.zipAttrsWith (n: vs: throw "x") [ { a = 1; } ])"#,
+        ),
+        (
+            "zipAttrsWith-forces-function",
+            r#"builtins.zipAttrsWith (throw "f") [ ]"#,
+        ),
+        (
+            "mkForce-is-a-set",
+            "let o = { _type = \"override\"; content = 1; priority = 50; }; in builtins.attrNames o",
+        ),
+    ]);
+}
+
+#[test]
+fn strings() {
+    check(&[
+        (
+            "toString",
+            r#"map toString [ 1 (-2) "s" true false null [ 1 null [ 2 true ] "a" ] [ ] { outPath = "o"; } { __toString = self: "t${toString self.n}"; n = 3; } ]"#,
+        ),
+        ("toString-float", "map toString [ 1.5 0.1 (-2.25) 100.0 ]"),
+        ("toString-path", "builtins.substring 0 1 (toString ./.)"),
+        ("toString-path-name", "baseNameOf (toString ./value.nix)"),
+        ("toString-function", "toString (x: x)"),
+        ("toString-set", "toString { a = 1; }"),
+        (
+            "stringLength",
+            r#"map builtins.stringLength [ "" "abc" "é" "日本" ]"#,
+        ),
+        ("stringLength-int", "builtins.stringLength 1"),
+        (
+            "substring",
+            r#"with builtins; [ (substring 0 2 "hello") (substring 1 (-1) "hello") (substring 10 2 "abc") (substring 2 100 "abc") (substring 0 0 "abc") (substring 1 2 "héllo") ]"#,
+        ),
+        (
+            "substring-negative-start",
+            r#"builtins.substring (-1) 2 "abc""#,
+        ),
+        (
+            "concatStringsSep",
+            r#"with builtins; [ (concatStringsSep ", " [ "a" "b" "c" ]) (concatStringsSep "-" [ ]) (concatStringsSep "" [ "x" { outPath = "y"; } ]) ]"#,
+        ),
+        (
+            "concatStringsSep-int",
+            r#"builtins.concatStringsSep "," [ "a" 1 ]"#,
+        ),
+        (
+            "replaceStrings",
+            r#"with builtins; [ (replaceStrings [ "a" "ab" ] [ "1" "2" ] "abab") (replaceStrings [ "ab" "a" ] [ "2" "1" ] "abab") (replaceStrings [ "" ] [ "-" ] "abc") (replaceStrings [ "" "a" ] [ "X" "Y" ] "abc") (replaceStrings [ ] [ ] "x") (replaceStrings [ "é" ] [ "e" ] "café") (replaceStrings [ "o" ] [ "0" ] "") ]"#,
+        ),
+        (
+            "replaceStrings-forces-to",
+            r#"builtins.replaceStrings [ "a" "b" ] [ "1" (throw "x") ] "aa""#,
+        ),
+        (
+            "replaceStrings-lengths",
+            r#"builtins.replaceStrings [ "a" ] [ ] "a""#,
+        ),
+        (
+            "match",
+            r#"with builtins; [ (match "a(b)c" "abc") (match "ab" "abc") (match "(a)|b" "b") (match "" "") (match "(.*)\\.nix" "default.nix") (match "[[:alpha:]]+-([0-9]+)" "host-12") (match "a.b" "a\nb") (match ".." "é") (match "[^a]" "é") ]"#,
+        ),
+        (
+            "match-anchored",
+            r#"with builtins; [ (match "b" "abc") (match "a|ab" "ab") (match "x*" "") ]"#,
+        ),
+        ("match-groups", r#"builtins.match "(a)(x)?(b(c))" "abc""#),
+        (
+            "match-escapes",
+            r#"with builtins; [ (match "a\\.b" "a.b") (match "a\\.b" "axb") (match "[]a]+" "]a") (match "[\\]+" "\\") (match "x{2,3}" "xxx") (match "a{1}{2}" "aa") (match "a*?" "aa") (match "a]" "a]") ]"#,
+        ),
+        ("match-invalid-d", r#"builtins.match "\\d" "1""#),
+        ("match-invalid-paren", r#"builtins.match "(" "a""#),
+        ("match-invalid-noncapture", r#"builtins.match "(?:a)" "a""#),
+        ("match-invalid-bound", r#"builtins.match "a{,2}" "a""#),
+        ("match-not-string", "builtins.match \"a\" 1"),
+        (
+            "split",
+            r#"with builtins; [ (split "," "a,b,,c") (split "(a)|b" "xaybz") (split "x" "abc") (split "" "ab") (split "a*" "baac") (split "(,)" ",") (split "(a)(x)?" "ab") (split "." "é") ]"#,
+        ),
+        (
+            "split-alternation",
+            r#"builtins.split "(a|ab)(c|bcd)(d*)" "abcd""#,
+        ),
+        (
+            "baseNameOf",
+            r#"map baseNameOf [ "/a/b" "/a/b/" "a" "" "/" "a/b.nix" ]"#,
+        ),
+        ("baseNameOf-path", "baseNameOf ./value.nix"),
+        (
+            "dirOf",
+            r#"map dirOf [ "/a/b" "/a/b/" "a" "/a" "a/b/c" "" ]"#,
+        ),
+        ("dirOf-path", "toString (dirOf ./value.nix) == toString ./."),
+        ("dirOf-int", "dirOf 1"),
+        (
+            "splitVersion",
+            r#"map builtins.splitVersion [ "1.2.3" "1.2pre3-x" "" "..a--b1" "2.3a" ]"#,
+        ),
+        (
+            "compareVersions",
+            r#"map (p: builtins.compareVersions (builtins.elemAt p 0) (builtins.elemAt p 1)) [ [ "1.0" "2.3" ] [ "2.1" "2.3" ] [ "2.3" "2.3" ] [ "2.5" "2.3" ] [ "3.1" "2.3" ] [ "2.3.1" "2.3" ] [ "2.3.1" "2.3a" ] [ "2.3pre1" "2.3" ] [ "2.3pre3" "2.3pre12" ] [ "2.3a" "2.3c" ] [ "2.3pre1" "2.3c" ] [ "2.3pre1" "2.3q" ] [ "1.0" "1.00" ] [ "" "1" ] [ "99999999999" "1" ] ]"#,
+        ),
+        (
+            "parseDrvName",
+            r#"map builtins.parseDrvName [ "hello-2.1-x" "nix-2.8.0" "foo-bar" "a-b-1" "plain" "x-" ]"#,
+        ),
+    ]);
+}
