@@ -380,6 +380,10 @@ impl Evaluator {
             let builtin = match parent {
                 Some("lib") => builtins::find(Namespace::Lib, name),
                 Some("builtins") => builtins::find(Namespace::Builtins, name),
+                // `lib.attrsets.filterAttrs`, `lib.modules.importApply`, …
+                Some(ns) if o.path.len() >= 2 && &*o.path[o.path.len() - 2] == "lib" => {
+                    builtins::find_lib_nested(ns, name)
+                }
                 _ => None,
             };
             if let Some(b) = builtin {

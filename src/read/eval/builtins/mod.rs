@@ -5,12 +5,18 @@
 
 mod attrs;
 mod control;
+mod lib;
+mod lib_attrs;
+mod lib_lists;
+mod lib_strings;
 mod lists;
 mod numbers;
 mod posix;
 mod strings;
 mod support;
 mod types;
+
+pub use lib::find_nested as find_lib_nested;
 
 use super::Evaluator;
 use super::errors::type_error;
@@ -55,7 +61,7 @@ pub fn find(namespace: Namespace, name: &str) -> Option<Builtin> {
             attrs::ATTRS,
             strings::STRINGS,
         ],
-        Namespace::Lib => &[&LIB_CORE],
+        Namespace::Lib => return lib::find_top(name),
     };
     table.iter().flat_map(|t| t.iter()).find(|b| b.name == name)
 }

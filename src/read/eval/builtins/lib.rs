@@ -1,0 +1,624 @@
+//! The nixpkgs `lib` functions the reader knows, wherever `lib` comes from (`nixpkgs.lib`,
+//! `inputs.nixpkgs.lib`, a module's `lib` argument), at the top level (`lib.filterAttrs`) and in
+//! nixpkgs' sub-namespaces (`lib.attrsets.filterAttrs`, `lib.strings.hasPrefix`,
+//! `lib.modules.importApply`, …), each under exactly the names nixpkgs gives it (`lib.hasPrefix`
+//! is the string one, `lib.lists.hasPrefix` the list one, `lib.importApply` does not exist).
+//!
+//! Each function is written in Rust from nixpkgs' definition and behaves as it does: the same
+//! results, the same laziness (an argument or element nixpkgs never forces is never forced here),
+//! and an error wherever nixpkgs fails. They are Rust rather than a Nix prelude so that every
+//! value they make and every diagnostic they raise points at the user's call, never into
+//! library code. Functions that nixpkgs takes straight from `builtins` (`lib.attrNames`,
+//! `lib.filter`, …) are the registry's builtins under a second name. When a value the function
+//! needs is unknown (opaque), its result is unknown too, as the rest of the evaluator does.
+//!
+//! This file holds the lookup, the shared helpers, and the `trivial` and `modules` families;
+//! `lib_attrs`, `lib_lists` and `lib_strings` hold the other families.
+
+use super::super::errors::{err, not_static, type_error};
+use super::super::value::*;
+use super::super::{Evaluator, MAX_DEPTH};
+use super::{Builtin, BuiltinDef, Namespace};
+use crate::diagnostics::{Diagnostic, Kind, Span};
+use crate::read::data::OverrideStyle;
+use std::rc::Rc;
+
+/// Where a name lives: bits for the top level of `lib` and its sub-namespaces.
+pub(super) const TOP: u8 = 1;
+pub(super) const ATTRSETS: u8 = 2;
+pub(super) const LISTS: u8 = 4;
+pub(super) const STRINGS: u8 = 8;
+pub(super) const TRIVIAL: u8 = 16;
+pub(super) const MODULES: u8 = 32;
+
+/// A `lib` function implemented here, with the namespaces nixpkgs exports it from.
+pub(super) struct LibDef {
+    pub(super) ns: u8,
+    pub(super) def: BuiltinDef,
+}
+
+pub(super) const fn lib_def(
+    ns: u8,
+    name: &'static str,
+    arity: usize,
+    run: fn(&mut Evaluator, &[Thunk], Span) -> R,
+) -> LibDef {
+    LibDef {
+        ns,
+        def: BuiltinDef { name, arity, run },
+    }
+}
+
+/// `lib` names that are Nix builtins under the same name, with where nixpkgs exports them.
+const BUILTIN_ALIASES: &[(&str, u8)] = &[
+    ("attrNames", TOP | ATTRSETS),
+    ("attrValues", TOP | ATTRSETS),
+    ("listToAttrs", TOP | ATTRSETS),
+    ("hasAttr", TOP | ATTRSETS),
+    ("getAttr", TOP | ATTRSETS),
+    ("removeAttrs", TOP | ATTRSETS),
+    ("intersectAttrs", TOP | ATTRSETS),
+    ("catAttrs", TOP | ATTRSETS),
+    ("mapAttrs", TOP | ATTRSETS),
+    ("zipAttrsWith", TOP | ATTRSETS),
+    ("isAttrs", TOP | ATTRSETS | STRINGS),
+    ("head", TOP | LISTS | STRINGS),
+    ("tail", TOP | LISTS | STRINGS),
+    ("length", TOP | LISTS),
+    ("isList", TOP | LISTS | STRINGS),
+    ("elemAt", TOP | LISTS | STRINGS),
+    ("concatLists", TOP | LISTS),
+    ("filter", TOP | LISTS | STRINGS),
+    ("elem", TOP | LISTS | STRINGS),
+    ("genList", TOP | LISTS | STRINGS),
+    ("map", TOP | LISTS),
+    ("concatMap", TOP | LISTS),
+    ("any", TOP | LISTS),
+    ("all", TOP | LISTS),
+    ("partition", TOP | LISTS),
+    ("groupBy", TOP | LISTS),
+    ("sort", TOP | LISTS),
+    ("isString", TOP | STRINGS),
+    ("isPath", TOP | STRINGS),
+    ("isInt", TOP | STRINGS | TRIVIAL),
+    ("isBool", TOP | TRIVIAL),
+    ("isFloat", TOP | TRIVIAL),
+    ("isFunction", TOP | TRIVIAL),
+    ("typeOf", TOP | STRINGS),
+    ("stringLength", TOP | STRINGS),
+    ("substring", TOP | STRINGS),
+    ("replaceStrings", TOP | STRINGS),
+    ("match", TOP | STRINGS),
+    ("split", TOP | STRINGS),
+    ("toJSON", TOP | STRINGS),
+    ("fromJSON", TOP | STRINGS),
+    ("readFile", TOP | STRINGS | TRIVIAL),
+    ("pathExists", TOP | TRIVIAL),
+    ("seq", TOP | TRIVIAL),
+    ("deepSeq", TOP | TRIVIAL),
+    ("toString", TOP),
+    ("tryEval", TOP),
+    ("baseNameOf", TOP),
+    ("dirOf", TOP),
+    ("readDir", TOP),
+    ("functionArgs", TOP | TRIVIAL),
+];
+
+/// Sub-namespaces of `lib` whose functions the reader knows.
+const NAMESPACES: &[(&str, u8)] = &[
+    ("attrsets", ATTRSETS),
+    ("lists", LISTS),
+    ("strings", STRINGS),
+    ("trivial", TRIVIAL),
+    ("modules", MODULES),
+];
+
+/// The `lib` function `name` at the top level of `lib`.
+pub(super) fn find_top(name: &str) -> Option<Builtin> {
+    find_in(TOP, name)
+}
+
+/// The function `name` in the sub-namespace `namespace` of `lib` (`attrsets`, `lists`, …).
+pub fn find_nested(namespace: &str, name: &str) -> Option<Builtin> {
+    let bit = NAMESPACES.iter().find(|(n, _)| *n == namespace)?.1;
+    find_in(bit, name)
+}
+
+fn find_in(bit: u8, name: &str) -> Option<Builtin> {
+    let tables: [&'static [LibDef]; 5] = [
+        &TRIVIAL_AND_MODULES,
+        &super::lib_attrs::ATTRS,
+        &super::lib_lists::LISTS_FNS,
+        &super::lib_lists::LISTS_ONLY,
+        &super::lib_strings::STRINGS_FNS,
+    ];
+    if let Some(d) = tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|d| d.ns & bit != 0 && d.def.name == name)
+    {
+        return Some(&d.def);
+    }
+    // mkForce, mkDefault, mkOverride: the registry's own priority wrappers.
+    if bit & (TOP | MODULES) != 0
+        && let Some(b) = super::LIB_CORE.iter().find(|b| b.name == name)
+    {
+        return Some(b);
+    }
+    BUILTIN_ALIASES
+        .iter()
+        .find(|(n, ns)| *n == name && ns & bit != 0)
+        .and_then(|(n, _)| super::find(Namespace::Builtins, n))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the lib families.
+
+pub(super) type R = Result<Val, Diagnostic>;
+
+/// A forced argument: known (`Ok`), or unknown, with the (opaque) result the call then has.
+pub(super) type Got<T> = Result<Result<T, Val>, Diagnostic>;
+
+/// Unwraps a `Got`, returning the unknown result from the calling function.
+macro_rules! known {
+    ($e:expr) => {
+        match $e? {
+            Ok(x) => x,
+            Err(unknown) => return Ok(unknown),
+        }
+    };
+}
+pub(super) use known;
+
+/// The attributes of a value nixpkgs sees as an attribute set: an attrset, or a priority
+/// wrapper (`lib.mkForce x` is `{ _type = "override"; priority; content; }` in nixpkgs).
+pub(super) fn as_attrs(v: &Val) -> Option<Rc<AttrMap>> {
+    match &v.v {
+        V::Attrs(map) => Some(map.clone()),
+        V::Override {
+            priority, content, ..
+        } => {
+            let key_span = v.span;
+            let mut map = AttrMap::new();
+            let mut put = |k: &str, t: Thunk| {
+                map.insert(k.into(), Binding { thunk: t, key_span });
+            };
+            put("_type", ready(V::Str("override".into()), v.span));
+            put("priority", ready(V::Int(*priority), v.span));
+            put("content", content.clone());
+            Some(Rc::new(map))
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn attrs(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<AttrMap>> {
+    let v = ev.force(t)?;
+    if let Some(map) = as_attrs(&v) {
+        return Ok(Ok(map));
+    }
+    match &v.v {
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
+        _ => Err(type_error(v.span, "an attribute set", &v)),
+    }
+}
+
+pub(super) fn list(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<[Thunk]>> {
+    let v = ev.force(t)?;
+    match &v.v {
+        V::List(items) => Ok(Ok(items.clone())),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
+        _ => Err(type_error(v.span, "a list", &v)),
+    }
+}
+
+pub(super) fn boolean_val(ev: &Evaluator, v: &Val, span: Span) -> Got<bool> {
+    match &v.v {
+        V::Bool(b) => Ok(Ok(*b)),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(v, span))),
+        _ => Err(type_error(v.span, "a boolean", v)),
+    }
+}
+
+pub(super) fn boolean(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<bool> {
+    let v = ev.force(t)?;
+    boolean_val(ev, &v, span)
+}
+
+pub(super) fn int(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<i64> {
+    let v = ev.force(t)?;
+    match &v.v {
+        V::Int(i) => Ok(Ok(*i)),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
+        _ => Err(type_error(v.span, "an integer", &v)),
+    }
+}
+
+/// A string value, as Nix's `forceString`: no coercion.
+pub(super) fn string(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> {
+    let v = ev.force(t)?;
+    match &v.v {
+        V::Str(s) => Ok(Ok(s.clone())),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
+        _ => Err(type_error(v.span, "a string", &v)),
+    }
+}
+
+/// A value coerced to a string as Nix's `coerceToString` does where only string-like values
+/// are allowed (`substring`, `stringLength`, `concatStringsSep`): strings, and attribute sets
+/// with `__toString` or `outPath`. A path would be copied to the Nix store, whose name the
+/// reader cannot know.
+pub(super) fn coerce_val(ev: &mut Evaluator, v: &Val, span: Span) -> Got<Rc<str>> {
+    if ev.depth >= MAX_DEPTH {
+        return Err(err(Kind::NotStatic, span, "the value is nested too deeply"));
+    }
+    match &v.v {
+        V::Str(s) => Ok(Ok(s.clone())),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(v, span))),
+        V::Path(_) => Err(not_static(
+            v.span,
+            "a path used as a string (Nix copies it to the store)",
+        )),
+        V::Attrs(map) => {
+            if let Some(b) = map.get("__toString") {
+                let f = ev.force(&b.thunk.clone())?;
+                let out = ev.apply(f, Thunk::ready(v.clone()), span)?;
+                ev.depth += 1;
+                let r = coerce_val(ev, &out, span);
+                ev.depth -= 1;
+                return r;
+            }
+            if let Some(b) = map.get("outPath") {
+                let out = ev.force(&b.thunk.clone())?;
+                ev.depth += 1;
+                let r = coerce_val(ev, &out, span);
+                ev.depth -= 1;
+                return r;
+            }
+            Err(cannot_coerce(v))
+        }
+        _ => Err(cannot_coerce(v)),
+    }
+}
+
+pub(super) fn coerce(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> {
+    let v = ev.force(t)?;
+    coerce_val(ev, &v, span)
+}
+
+fn cannot_coerce(v: &Val) -> Diagnostic {
+    err(
+        Kind::WrongType,
+        v.span,
+        format!("cannot use {} as a string", type_name(v)),
+    )
+    .with_hint("only strings (and sets with `outPath` or `__toString`) can be used here")
+}
+
+/// Applies the function behind `f` to `args`, one at a time, as Nix does.
+pub(super) fn call(ev: &mut Evaluator, f: &Thunk, args: &[Thunk], span: Span) -> R {
+    let mut fun = ev.force(f)?;
+    for a in args {
+        fun = ev.apply(fun, a.clone(), span)?;
+    }
+    Ok(fun)
+}
+
+/// Runs `f` one level deeper, so that recursion through lib functions meets the evaluator's
+/// depth limit instead of the stack's.
+pub(super) fn deeper<T>(
+    ev: &mut Evaluator,
+    span: Span,
+    f: impl FnOnce(&mut Evaluator) -> Result<T, Diagnostic>,
+) -> Result<T, Diagnostic> {
+    if ev.depth >= MAX_DEPTH {
+        return Err(err(
+            Kind::NotStatic,
+            span,
+            "the expression is nested too deeply to read",
+        ));
+    }
+    ev.depth += 1;
+    let r = f(ev);
+    ev.depth -= 1;
+    r
+}
+
+/// A value computed when it is first needed, made at `span` (the call site).
+pub(super) fn lazy(span: Span, f: impl FnOnce(&mut Evaluator) -> R + 'static) -> Thunk {
+    Thunk::deferred(span, Box::new(move |ev| deeper(ev, span, f)))
+}
+
+/// The lazy application `f a b …`.
+pub(super) fn lazy_call(span: Span, f: Thunk, args: Vec<Thunk>) -> Thunk {
+    lazy(span, move |ev| call(ev, &f, &args, span))
+}
+
+pub(super) fn ready(v: V, span: Span) -> Thunk {
+    Thunk::ready(Val { v, span })
+}
+
+pub(super) fn val(v: V, span: Span) -> R {
+    Ok(Val { v, span })
+}
+
+pub(super) fn list_val(items: Vec<Thunk>, span: Span) -> R {
+    val(V::List(items.into()), span)
+}
+
+pub(super) fn str_val(s: &str, span: Span) -> R {
+    val(V::Str(s.into()), span)
+}
+
+/// An attribute set made at `span`; a name given twice keeps its first value, as
+/// `listToAttrs` does.
+pub(super) fn attrset(entries: impl IntoIterator<Item = (Rc<str>, Thunk)>, span: Span) -> Val {
+    let mut map = AttrMap::new();
+    for (k, thunk) in entries {
+        map.entry(k).or_insert(Binding {
+            thunk,
+            key_span: span,
+        });
+    }
+    Val {
+        v: V::Attrs(Rc::new(map)),
+        span,
+    }
+}
+
+/// A thunk that fails with `message` at `span` when forced (what nixpkgs' lazy errors become).
+pub(super) fn failing(span: Span, message: String) -> Thunk {
+    lazy(span, move |_| Err(err(Kind::EvalError, span, message)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// lib.trivial and lib.modules.
+
+static TRIVIAL_AND_MODULES: [LibDef; 21] = [
+    lib_def(TOP | TRIVIAL, "id", 1, id),
+    lib_def(TOP | TRIVIAL, "const", 2, constant),
+    lib_def(TOP | TRIVIAL, "flip", 3, flip),
+    lib_def(TOP | TRIVIAL, "pipe", 2, pipe),
+    lib_def(TOP | TRIVIAL, "boolToString", 1, bool_to_string),
+    lib_def(TOP | TRIVIAL, "mergeAttrs", 2, merge_attrs),
+    lib_def(TOP | TRIVIAL, "defaultTo", 2, default_to),
+    lib_def(TOP | TRIVIAL, "mapNullable", 2, map_nullable),
+    lib_def(TOP | TRIVIAL, "throwIf", 2, throw_if),
+    lib_def(TOP | TRIVIAL, "throwIfNot", 2, throw_if_not),
+    lib_def(TOP | MODULES, "mkIf", 2, mk_if),
+    lib_def(TOP | MODULES, "mkMerge", 1, mk_merge),
+    lib_def(TOP | MODULES, "mkOrder", 2, mk_order),
+    lib_def(TOP | MODULES, "mkBefore", 1, mk_before),
+    lib_def(TOP | MODULES, "mkAfter", 1, mk_after),
+    lib_def(TOP | MODULES, "mkOptionDefault", 1, mk_option_default),
+    lib_def(
+        TOP | MODULES,
+        "mkImageMediaOverride",
+        1,
+        mk_image_media_override,
+    ),
+    lib_def(TOP | MODULES, "mkVMOverride", 1, mk_vm_override),
+    lib_def(TOP | MODULES, "mkAssert", 3, mk_assert),
+    lib_def(
+        TOP | MODULES,
+        "setDefaultModuleLocation",
+        2,
+        set_default_module_location,
+    ),
+    lib_def(MODULES, "importApply", 2, import_apply),
+];
+
+fn id(ev: &mut Evaluator, a: &[Thunk], _: Span) -> R {
+    ev.force(&a[0])
+}
+
+fn constant(ev: &mut Evaluator, a: &[Thunk], _: Span) -> R {
+    ev.force(&a[0])
+}
+
+fn flip(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    call(ev, &a[0], &[a[2].clone(), a[1].clone()], span)
+}
+
+/// `pipe x fs` is `builtins.foldl' (x: f: f x) x fs`: each step is computed as it comes.
+fn pipe(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let fs = known!(list(ev, &a[1], span));
+    let mut acc = a[0].clone();
+    let mut last = None;
+    for f in fs.iter() {
+        let v = call(ev, f, std::slice::from_ref(&acc), span)?;
+        acc = Thunk::ready(v.clone());
+        last = Some(v);
+    }
+    match last {
+        Some(v) => Ok(v),
+        None => ev.force(&a[0]),
+    }
+}
+
+fn bool_to_string(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let b = known!(boolean(ev, &a[0], span));
+    str_val(if b { "true" } else { "false" }, span)
+}
+
+fn merge_attrs(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let x = known!(attrs(ev, &a[0], span));
+    let y = known!(attrs(ev, &a[1], span));
+    let mut merged = (*x).clone();
+    for (k, b) in y.iter() {
+        merged.insert(k.clone(), b.clone());
+    }
+    val(V::Attrs(Rc::new(merged)), span)
+}
+
+fn is_null(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<bool> {
+    let v = ev.force(t)?;
+    match &v.v {
+        V::Null => Ok(Ok(true)),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
+        _ => Ok(Ok(false)),
+    }
+}
+
+fn default_to(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(is_null(ev, &a[1], span)) {
+        ev.force(&a[0])
+    } else {
+        ev.force(&a[1])
+    }
+}
+
+fn map_nullable(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(is_null(ev, &a[1], span)) {
+        ev.force(&a[1])
+    } else {
+        call(ev, &a[0], &a[1..2], span)
+    }
+}
+
+fn throw_message(ev: &mut Evaluator, t: &Thunk, span: Span) -> R {
+    let message = known!(string(ev, t, span));
+    Err(err(
+        Kind::EvalError,
+        span,
+        format!("the inventory throws: {message}"),
+    ))
+}
+
+fn identity(span: Span) -> R {
+    val(
+        V::Builtin(&TRIVIAL_AND_MODULES[0].def, Rc::from(vec![])),
+        span,
+    )
+}
+
+fn throw_if(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(boolean(ev, &a[0], span)) {
+        throw_message(ev, &a[1], span)
+    } else {
+        identity(span)
+    }
+}
+
+fn throw_if_not(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(boolean(ev, &a[0], span)) {
+        identity(span)
+    } else {
+        throw_message(ev, &a[1], span)
+    }
+}
+
+/// `{ _type = kind; <field> = …; … }`, as nixpkgs' module properties are.
+fn property(kind: &str, fields: &[(&str, Thunk)], span: Span) -> R {
+    let mut entries = vec![("_type".into(), ready(V::Str(kind.into()), span))];
+    entries.extend(fields.iter().map(|(k, t)| ((*k).into(), t.clone())));
+    Ok(attrset(entries, span))
+}
+
+fn mk_if(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    property(
+        "if",
+        &[("condition", a[0].clone()), ("content", a[1].clone())],
+        span,
+    )
+}
+
+fn mk_merge(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    property("merge", &[("contents", a[0].clone())], span)
+}
+
+fn mk_order(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    property(
+        "order",
+        &[("priority", a[0].clone()), ("content", a[1].clone())],
+        span,
+    )
+}
+
+fn mk_before(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let p = ready(V::Int(500), span);
+    property("order", &[("priority", p), ("content", a[0].clone())], span)
+}
+
+fn mk_after(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let p = ready(V::Int(1500), span);
+    property("order", &[("priority", p), ("content", a[0].clone())], span)
+}
+
+fn overriding(a: &[Thunk], span: Span, priority: i64) -> R {
+    val(
+        V::Override {
+            priority,
+            style: OverrideStyle::Override,
+            content: a[0].clone(),
+        },
+        span,
+    )
+}
+
+fn mk_option_default(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    overriding(a, span, 1500)
+}
+
+fn mk_image_media_override(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    overriding(a, span, 60)
+}
+
+fn mk_vm_override(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    overriding(a, span, 10)
+}
+
+/// `mkAssert assertion message content` is `mkIf` whose condition fails when forced.
+fn mk_assert(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let (assertion, message) = (a[0].clone(), a[1].clone());
+    let condition = lazy(span, move |ev| {
+        if known!(boolean(ev, &assertion, span)) {
+            val(V::Bool(true), span)
+        } else {
+            let m = known!(string(ev, &message, span));
+            Err(err(
+                Kind::EvalError,
+                span,
+                format!("the inventory throws: \nFailed assertion: {m}"),
+            ))
+        }
+    });
+    property(
+        "if",
+        &[("condition", condition), ("content", a[2].clone())],
+        span,
+    )
+}
+
+fn set_default_module_location(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    Ok(attrset(
+        [
+            ("_file".into(), a[0].clone()),
+            (
+                "imports".into(),
+                ready(V::List(Rc::from(vec![a[1].clone()])), span),
+            ),
+        ],
+        span,
+    ))
+}
+
+/// `importApply path arg` is `{ _file = path; imports = [ (import path arg) ]; }`.
+fn import_apply(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let (path, arg) = (a[0].clone(), a[1].clone());
+    let path_for_import = path.clone();
+    let module = lazy(span, move |ev| {
+        let imported = super::import(ev, std::slice::from_ref(&path_for_import), span)?;
+        ev.apply(imported, arg, span)
+    });
+    Ok(attrset(
+        [
+            ("_file".into(), path),
+            (
+                "imports".into(),
+                ready(V::List(Rc::from(vec![module])), span),
+            ),
+        ],
+        span,
+    ))
+}

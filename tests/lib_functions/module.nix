@@ -1,0 +1,5 @@
+{ greeting }:
+{ config, ... }:
+{
+  message = "${greeting}, world";
+}
