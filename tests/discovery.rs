@@ -5,6 +5,8 @@
 //! Each form has a flake that reads exactly (`eval` prints the instances it defines) and,
 //! where the form can hide a definition, a broken variant that must fail with the reason.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -311,5 +313,56 @@ fn outputs_that_cannot_be_read_do_not_leave_machine_directories_alone() {
         "syntax",
         "cannot follow",
         "hosts.nix:",
+    );
+}
+
+/// The committed fixture `tests/cases/carried-code`: what the reader cannot know but
+/// membership does not need is carried as code, and real Nix evaluates it with the flake's
+/// inputs bound (`self` as `inputs.self`).
+#[test]
+fn carried_code_evaluates_in_nix_with_the_inputs_bound() {
+    let dir = common::repo_root().join("tests/cases/carried-code/generated/inventory/instances");
+    let expr = r#"let
+  i = import ./hello.nix {
+    lib = { };
+    inputs = {
+      home-manager.nixosModules = { home-manager = "hm"; default = "hm-default"; };
+      self.nixosModules.base = "base";
+    };
+  };
+in
+{
+  service = i.service.manifest.name;
+  extraModules = map (m: if builtins.isFunction m then (m { }).imports else baseNameOf m) i.roles.default.extraModules;
+}"#;
+    let got = common::nix_eval_json(&dir, expr).expect("evaluates");
+    assert_eq!(
+        got,
+        serde_json::json!({
+            "service": "greeter",
+            "extraModules": ["hm", "base", ["hm-default"], "users.nix"],
+        })
+    );
+}
+
+#[test]
+fn eval_marks_carried_code() {
+    let dir = common::repo_root().join("tests/cases/carried-code");
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .args(["eval", "--flake"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let extra = &json["instances"]["hello"]["roles"]["default"]["extraModules"];
+    assert_eq!(
+        extra[0],
+        serde_json::json!({ "$nix": "inputs.home-manager.nixosModules.home-manager" })
+    );
+    assert_eq!(
+        extra[1],
+        serde_json::json!({ "$nix": "inputs.self.nixosModules.base" })
     );
 }

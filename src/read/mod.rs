@@ -345,9 +345,20 @@ type Roles = Option<BTreeMap<String, Span>>;
 
 /// A service module's source and the role names it defines (through its `imports` too).
 fn read_module(ev: &mut Evaluator, value: &Thunk) -> Result<(ModuleSource, Roles), Diagnostic> {
+    // The code that gives the module, kept before it is evaluated: `import ./x { inherit
+    // inputs; }` is carried into the generated files as code.
+    let code = value.unevaluated();
     let v = ev.force(value)?;
+    let computed = code.as_ref().is_some_and(|(e, _, f)| {
+        Span::new(*f, rowan::ast::AstNode::syntax(e).text_range()) != v.span
+    });
     let source = match &v.v {
         V::Path(p) => ModuleSource::Path(p.to_path_buf()),
+        // `import ./x`: the whole file is the module.
+        _ if let Some(file) = file_value(ev, v.span) => ModuleSource::Path(file),
+        _ if computed && let Some(text) = code.as_ref().and_then(|c| ev.carry(c)) => {
+            ModuleSource::Verbatim(text)
+        }
         _ => match ev.force_data(value, true)?.kind {
             data::DataKind::Verbatim(text) => ModuleSource::Verbatim(text),
             _ => {
@@ -362,6 +373,28 @@ fn read_module(ev: &mut Evaluator, value: &Thunk) -> Result<(ModuleSource, Roles
     let mut roles = Some(BTreeMap::new());
     collect_roles(ev, value, &mut roles, 0)?;
     Ok((source, roles))
+}
+
+/// The file whose whole value `span` is (through `let`, `with`, `assert` and parentheses):
+/// the value `import ./file` gives.
+fn file_value(ev: &Evaluator, span: Span) -> Option<PathBuf> {
+    use rnix::ast::Expr;
+    use rowan::ast::AstNode;
+    let path = ev.sources.path(span.file).to_path_buf();
+    let loaded = ev.files.get(&path)?;
+    let mut expr = loaded.root.as_ref().ok()?.clone();
+    loop {
+        if Span::new(loaded.id, expr.syntax().text_range()) == span {
+            return Some(path);
+        }
+        expr = match expr {
+            Expr::LetIn(e) => e.body()?,
+            Expr::Paren(e) => e.expr()?,
+            Expr::With(e) => e.body()?,
+            Expr::Assert(e) => e.body()?,
+            _ => return None,
+        };
+    }
 }
 
 fn collect_roles(

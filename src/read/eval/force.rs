@@ -11,6 +11,16 @@ use rowan::ast::AstNode;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+impl Thunk {
+    /// The code behind this thunk while it has not been evaluated.
+    pub(crate) fn unevaluated(&self) -> Option<(ast::Expr, Env, FileId)> {
+        match &*self.0.borrow() {
+            ThunkState::Code { expr, env, file } => Some((expr.clone(), env.clone(), *file)),
+            _ => None,
+        }
+    }
+}
+
 impl Evaluator {
     /// Forces a value completely into data. `extraModules` entries may be closed expressions,
     /// which are kept as source text.
@@ -34,6 +44,12 @@ impl Evaluator {
         thunk: &Thunk,
         verbatim_ok: bool,
     ) -> Result<Data, Diagnostic> {
+        // Where a module may be carried as code, keep the code before it is evaluated.
+        let code = if verbatim_ok {
+            thunk.unevaluated()
+        } else {
+            None
+        };
         let val = self.force(thunk)?;
         let span = val.span;
         let kind = match &val.v {
@@ -61,6 +77,11 @@ impl Evaluator {
             V::Attrs(map) => {
                 if verbatim_ok && let Some(text) = self.closed_source(span) {
                     DataKind::Verbatim(text)
+                } else if verbatim_ok
+                    && !is_inline(&code, span)
+                    && let Some(text) = code.as_ref().and_then(|c| self.carry(c))
+                {
+                    DataKind::Verbatim(text)
                 } else {
                     let mut out = BTreeMap::new();
                     for (key, binding) in map.iter() {
@@ -86,7 +107,10 @@ impl Evaluator {
                 style: *style,
                 content: Box::new(self.force_data(content, verbatim_ok)?),
             },
-            V::Lambda(_) if verbatim_ok => match self.closed_source(span) {
+            V::Lambda(_) if verbatim_ok => match self
+                .closed_source(span)
+                .or_else(|| code.as_ref().and_then(|c| self.carry(c)))
+            {
                 Some(text) => DataKind::Verbatim(text),
                 None => {
                     let what = match self.outside_names(span) {
@@ -114,9 +138,12 @@ impl Evaluator {
                         .with_hint("the inventory holds data; functions belong in modules"),
                 );
             }
-            V::Opaque(o) => {
-                return Err(not_static(span, &format!("`{}`", o.describe())));
-            }
+            V::Opaque(o) => match render_opaque(o).filter(|_| verbatim_ok) {
+                // A module of a flake input (`inputs.home-manager.nixosModules.default`,
+                // `self.nixosModules.x`): carried as code, `inputs` is bound there.
+                Some(text) => DataKind::Verbatim(text),
+                None => return Err(not_static(span, &format!("`{}`", o.describe()))),
+            },
         };
         Ok(Data { kind, span })
     }
@@ -148,6 +175,117 @@ impl Evaluator {
         free.retain(|n| !super::builtins::GLOBAL_NAMES.contains(&n.as_str()) && n != "builtins");
         free
     }
+}
+
+impl Evaluator {
+    /// The code of an expression that is not closed, carried into the generated files: its
+    /// free variables must be flake inputs, `self` or `lib` (bound there, as `inputs` and
+    /// `lib`), and its relative paths are kept as paths of the flake (see `PATH_HOLE`).
+    /// `None` when it cannot be carried (`with`, search paths, a variable bound to anything
+    /// else).
+    pub(crate) fn carry(&mut self, code: &(ast::Expr, Env, FileId)) -> Option<String> {
+        use rnix::SyntaxKind as K;
+        let (expr, env, file) = code;
+        let node = expr.syntax();
+        let mut paths = Vec::new();
+        for d in node.descendants() {
+            match d.kind() {
+                K::NODE_WITH | K::NODE_PATH_HOME | K::NODE_PATH_SEARCH => return None,
+                // A path with interpolation (`./${x}`) is not a path of the flake yet.
+                K::NODE_PATH_REL if d.children().next().is_some() => return None,
+                K::NODE_PATH_REL => paths.push(d),
+                _ => {}
+            }
+        }
+        let (mut free, mut opaque) = (Vec::new(), false);
+        free_variables(node, &mut Vec::new(), &mut free, &mut opaque);
+        let span = Span::new(*file, node.text_range());
+        let mut params = Vec::new();
+        for name in free {
+            if super::builtins::GLOBAL_NAMES.contains(&name.as_str()) || name == "builtins" {
+                continue;
+            }
+            let value = self.lookup(&name, env, span).ok()?;
+            let V::Opaque(o) = &value.v else {
+                return None;
+            };
+            let rendered = render_opaque(o)?;
+            if rendered != name {
+                params.push((name, rendered));
+            }
+        }
+        let base = usize::from(node.text_range().start());
+        let mut text = node.text().to_string();
+        let dir = self.sources.path(*file).parent()?.to_path_buf();
+        for p in paths.iter().rev() {
+            let range = p.text_range();
+            let (start, end) = (
+                usize::from(range.start()) - base,
+                usize::from(range.end()) - base,
+            );
+            let target = super::files::normalize(&dir.join(&text[start..end]));
+            if !target.starts_with(&self.root) {
+                return None;
+            }
+            let hole = format!(
+                "{h}{}{h}",
+                target.display(),
+                h = crate::read::data::PATH_HOLE
+            );
+            text.replace_range(start..end, &hole);
+        }
+        if params.is_empty() {
+            return Some(text);
+        }
+        // Bound through a function, not a `let`: `let self = inputs.self;` is fine, but
+        // `let inputs = inputs.self.inputs;` would refer to itself.
+        let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+        let values: Vec<String> = params.iter().map(|(n, v)| format!("{n} = {v};")).collect();
+        Some(format!(
+            "(({{ {} }}: {text}) {{ {} }})",
+            names.join(", "),
+            values.join(" ")
+        ))
+    }
+}
+
+/// Whether the code is the expression that made the value itself (an inline module, which
+/// `closed_source` already judged), rather than an expression that computes it elsewhere
+/// (`import ./x { … }`).
+fn is_inline(code: &Option<(ast::Expr, Env, FileId)>, span: Span) -> bool {
+    code.as_ref()
+        .is_some_and(|(e, _, f)| Span::new(*f, e.syntax().text_range()) == span)
+}
+
+/// The code that names an unknown value reached from the flake's inputs, `self` or `lib`
+/// (`inputs.home-manager.nixosModules.default`; `self.x` is `inputs.self.x`), as the generated
+/// files bind them. `None` for anything else: module arguments such as `config` or `pkgs`, or
+/// the result of calling an unknown function.
+pub(crate) fn render_opaque(o: &Opaque) -> Option<String> {
+    if !o.args.is_empty() {
+        return None;
+    }
+    // Module arguments are reached through an unnamed root (`{ inputs, ... }:`).
+    let path: Vec<&str> = o
+        .path
+        .iter()
+        .map(|s| &**s)
+        .skip_while(|s| s.is_empty())
+        .collect();
+    let (first, rest) = path.split_first()?;
+    let mut out = match *first {
+        "inputs" | "lib" => first.to_string(),
+        "self" => "inputs.self".to_string(),
+        _ => return None,
+    };
+    for name in rest {
+        if name.is_empty() || *name == "(…)" || name.starts_with('<') {
+            return None;
+        }
+        out.push('.');
+        out.push_str(&crate::emit::nix::attr_name(name));
+    }
+    Some(out)
 }
 
 /// Whether `node` is closed: every variable it uses is bound inside it (or is one of Nix's
