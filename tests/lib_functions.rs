@@ -349,6 +349,31 @@ lib_tests! {
         ("throwIf", "[ (lib.throwIf false \"m\" 1) (lib.throwIfNot true \"m\" 2) ]"),
         ("throwIf-throws", "lib.throwIf true \"m\" 1"),
     ];
+    builtin_aliases: [
+        ("attrNames-attrValues", "[ (lib.attrNames { b = 1; a = 2; }) (lib.attrValues { b = 1; a = 2; }) ]"),
+        ("filter-map-elem", "[ (lib.filter (x: x > 1) [ 1 2 3 ]) (lib.map (x: x * 2) [ 1 2 ]) (lib.elem 2 [ 1 2 ]) ]"),
+        ("head-length", "[ (lib.head [ 1 2 ]) (lib.length [ 1 2 3 ]) (lib.tail [ 1 2 ]) (lib.elemAt [ 1 2 ] 1) ]"),
+        ("is", "[ (lib.isAttrs { }) (lib.isList [ ]) (lib.isString \"\") (lib.isInt 1) (lib.isBool true) (lib.isString 1) ]"),
+        ("listToAttrs", "lib.listToAttrs [ (lib.nameValuePair \"a\" 1) { name = \"b\"; value = 2; } ]"),
+        ("mapAttrs", "lib.mapAttrs (n: v: n + v) { a = \"x\"; }"),
+        ("mapAttrs-lazy", "lib.attrNames (lib.mapAttrs (n: v: throw \"no\") { a = 1; b = 2; })"),
+        ("concatMap", "lib.concatMap (x: [ x x ]) [ 1 2 ]"),
+        ("zipAttrsWith", "lib.zipAttrsWith (n: vs: vs) [ { a = 1; } { a = 2; } ]"),
+        ("concatStringsSep-join", "[ (lib.concatStringsSep \",\" [ \"a\" \"b\" ]) (lib.join \"-\" [ \"a\" \"b\" ]) (lib.strings.join \"+\" [ \"c\" ]) ]"),
+        ("concatStringsSep-out-path", "lib.concatStringsSep \"/\" [ { outPath = \"x\"; } \"y\" ]"),
+        ("concatStringsSep-error-int", "lib.concatStringsSep \",\" [ 1 ]"),
+        ("namespaces", "[ (lib.attrsets.attrNames { a = 1; }) (lib.lists.length [ 1 ]) (lib.strings.stringLength \"abc\") (lib.trivial.seq 1 2) (lib.strings.isString \"a\") ]"),
+        ("not-in-that-namespace", "lib.attrsets.length [ ]"),
+        ("arithmetic", "[ (lib.add 1 2) (lib.sub 5 3) (lib.mul 2 3) (lib.div 7 2) (lib.lessThan 1 2) (lib.trivial.bitAnd 6 3) ]"),
+        ("strings", "[ (lib.substring 1 2 \"abcd\") (lib.replaceStrings [ \"a\" ] [ \"b\" ] \"aa\") (lib.typeOf 1) (lib.toString 5) ]"),
+        ("filter-hasSuffix", "lib.filter (lib.hasSuffix \".nix\") [ \"a.nix\" \"b\" ]"),
+        ("fold-recursiveUpdate-map", "lib.foldl' lib.recursiveUpdate { } (lib.map (n: lib.setAttrByPath [ \"x\" n ] true) [ \"a\" \"b\" ])"),
+    ];
+    function_helpers: [
+        ("isFunction", "[ (lib.isFunction (x: x)) (lib.isFunction lib.id) (lib.isFunction 1) (lib.isFunction { __functor = self: x: x; }) (lib.isFunction { __functor = self: 1; }) (lib.isFunction { }) ]"),
+        ("functionArgs", "[ (lib.functionArgs ({ a, b ? 1 }: a)) (lib.functionArgs { __functor = self: { c }: c; }) (lib.functionArgs { __functor = self: x: x; __functionArgs = { d = true; }; }) ]"),
+        ("toFunction", "[ (lib.toFunction 5 null) (lib.toFunction (x: x + 1) 1) ]"),
+    ];
     lib_attrset_helpers: [
         ("attrVals", "lib.attrVals [ \"a\" \"b\" ] { a = 1; b = 2; c = 3; }"),
         ("getAttrs", "lib.getAttrs [ \"a\" ] { a = 1; b = 2; }"),

@@ -83,7 +83,6 @@ const BUILTIN_ALIASES: &[(&str, u8)] = &[
     ("isInt", TOP | STRINGS | TRIVIAL),
     ("isBool", TOP | TRIVIAL),
     ("isFloat", TOP | TRIVIAL),
-    ("isFunction", TOP | TRIVIAL),
     ("typeOf", TOP | STRINGS),
     ("stringLength", TOP | STRINGS),
     ("substring", TOP | STRINGS),
@@ -101,8 +100,23 @@ const BUILTIN_ALIASES: &[(&str, u8)] = &[
     ("baseNameOf", TOP),
     ("dirOf", TOP),
     ("readDir", TOP),
-    ("functionArgs", TOP | TRIVIAL),
+    ("add", TOP | TRIVIAL),
+    ("sub", TOP | TRIVIAL),
+    ("mul", TOP | TRIVIAL),
+    ("div", TOP | TRIVIAL),
+    ("lessThan", TOP | TRIVIAL),
+    ("bitAnd", TOP | TRIVIAL),
+    ("bitOr", TOP | TRIVIAL),
+    ("bitXor", TOP | TRIVIAL),
+    ("trace", TOP),
+    ("splitVersion", TOP),
+    ("compareVersions", TOP | STRINGS),
+    ("parseDrvName", TOP | STRINGS),
+    ("concatStringsSep", TOP | STRINGS),
 ];
+
+/// `lib` names for a builtin under another name.
+const RENAMED_BUILTINS: &[(&str, u8, &str)] = &[("join", TOP | STRINGS, "concatStringsSep")];
 
 /// Sub-namespaces of `lib` whose functions the reader knows.
 const NAMESPACES: &[(&str, u8)] = &[
@@ -145,10 +159,17 @@ fn find_in(bit: u8, name: &str) -> Option<Builtin> {
     {
         return Some(b);
     }
-    BUILTIN_ALIASES
+    let builtin = BUILTIN_ALIASES
         .iter()
         .find(|(n, ns)| *n == name && ns & bit != 0)
-        .and_then(|(n, _)| super::find(Namespace::Builtins, n))
+        .map(|(n, _)| *n)
+        .or_else(|| {
+            RENAMED_BUILTINS
+                .iter()
+                .find(|(n, ns, _)| *n == name && ns & bit != 0)
+                .map(|(_, _, b)| *b)
+        })?;
+    super::find(Namespace::Builtins, builtin)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,7 +395,7 @@ pub(super) fn failing(span: Span, message: String) -> Thunk {
 // ---------------------------------------------------------------------------------------------
 // lib.trivial and lib.modules.
 
-static TRIVIAL_AND_MODULES: [LibDef; 21] = [
+static TRIVIAL_AND_MODULES: [LibDef; 24] = [
     lib_def(TOP | TRIVIAL, "id", 1, id),
     lib_def(TOP | TRIVIAL, "const", 2, constant),
     lib_def(TOP | TRIVIAL, "flip", 3, flip),
@@ -385,6 +406,9 @@ static TRIVIAL_AND_MODULES: [LibDef; 21] = [
     lib_def(TOP | TRIVIAL, "mapNullable", 2, map_nullable),
     lib_def(TOP | TRIVIAL, "throwIf", 2, throw_if),
     lib_def(TOP | TRIVIAL, "throwIfNot", 2, throw_if_not),
+    lib_def(TOP | TRIVIAL, "isFunction", 1, is_function),
+    lib_def(TOP | TRIVIAL, "functionArgs", 1, function_args),
+    lib_def(TOP | TRIVIAL, "toFunction", 1, to_function),
     lib_def(TOP | MODULES, "mkIf", 2, mk_if),
     lib_def(TOP | MODULES, "mkMerge", 1, mk_merge),
     lib_def(TOP | MODULES, "mkOrder", 2, mk_order),
@@ -507,6 +531,73 @@ fn throw_if_not(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
         throw_message(ev, &a[1], span)
     }
 }
+
+/// `lib.isFunction f`: a function, or a set whose `__functor` gives one for it. `None` when
+/// that cannot be known.
+fn function_like(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<bool> {
+    let f = ev.force(t)?;
+    let functor = match &f.v {
+        V::Lambda(_) | V::Builtin(..) => return Ok(Ok(true)),
+        V::Opaque(_) => return Ok(Err(ev.opaque_at(&f, span))),
+        V::Attrs(map) => match map.get("__functor") {
+            Some(b) => b.thunk.clone(),
+            None => return Ok(Ok(false)),
+        },
+        _ => return Ok(Ok(false)),
+    };
+    let applied = call(ev, &functor, std::slice::from_ref(t), span)?;
+    match applied.v {
+        V::Lambda(_) | V::Builtin(..) => Ok(Ok(true)),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&applied, span))),
+        _ => Ok(Ok(false)),
+    }
+}
+
+fn is_function(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let b = known!(function_like(ev, &a[0], span));
+    val(V::Bool(b), span)
+}
+
+/// `lib.functionArgs f`: a functor's `__functionArgs`, or the arguments of the function it
+/// gives, or `builtins.functionArgs f`.
+fn function_args(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let Some(builtin) = super::find(Namespace::Builtins, "functionArgs") else {
+        let f = ev.force(&a[0])?;
+        return Err(not_static(
+            span,
+            &format!("the arguments of {}", type_name(&f)),
+        ));
+    };
+    let f = ev.force(&a[0])?;
+    let target = match &f.v {
+        V::Attrs(map) => match (map.get("__functor"), map.get("__functionArgs")) {
+            (Some(_), Some(args)) => return ev.force(&args.thunk.clone()),
+            (Some(functor), None) => {
+                let functor = functor.thunk.clone();
+                Thunk::ready(call(ev, &functor, &a[..1], span)?)
+            }
+            _ => a[0].clone(),
+        },
+        V::Opaque(_) => return Ok(ev.opaque_at(&f, span)),
+        _ => a[0].clone(),
+    };
+    (builtin.run)(ev, &[target], span)
+}
+
+fn to_function(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(function_like(ev, &a[0], span)) {
+        ev.force(&a[0])
+    } else {
+        val(V::Builtin(&CONST_OF, Rc::from(a.to_vec())), span)
+    }
+}
+
+/// `k: v`, the function `toFunction` makes of a value.
+static CONST_OF: BuiltinDef = BuiltinDef {
+    name: "toFunction",
+    arity: 2,
+    run: constant,
+};
 
 /// `{ _type = kind; <field> = …; … }`, as nixpkgs' module properties are.
 fn property(kind: &str, fields: &[(&str, Thunk)], span: Span) -> R {

@@ -11,8 +11,9 @@ use super::lib::*;
 use crate::diagnostics::{Kind, Span};
 use std::rc::Rc;
 
-/// Longer lists than this are refused rather than allocated (`replicate`, `range`).
-const MAX_LIST: i64 = 1 << 24;
+/// Longer lists than this are refused rather than allocated (`replicate`, `range`), as
+/// `genList` refuses them.
+use super::lists::MAX_LIST;
 
 pub(super) static LISTS_FNS: [LibDef; 27] = [
     lib_def(TOP | LISTS, "foldr", 3, foldr),

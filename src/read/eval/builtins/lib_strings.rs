@@ -13,9 +13,7 @@ use std::rc::Rc;
 /// Longer strings than this are refused rather than built (`strings.replicate`).
 const MAX_STRING: usize = 1 << 28;
 
-pub(super) static STRINGS_FNS: [LibDef; 18] = [
-    lib_def(TOP | STRINGS, "concatStringsSep", 2, concat_strings_sep),
-    lib_def(TOP | STRINGS, "join", 2, concat_strings_sep),
+pub(super) static STRINGS_FNS: [LibDef; 16] = [
     lib_def(TOP | STRINGS, "concatStrings", 1, concat_strings),
     lib_def(TOP | STRINGS, "concatMapStrings", 2, concat_map_strings),
     lib_def(
@@ -56,12 +54,6 @@ fn join(ev: &mut Evaluator, sep: &Thunk, items: &[Thunk], span: Span) -> Got<Str
         }
     }
     Ok(Ok(out))
-}
-
-fn concat_strings_sep(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
-    let items = known!(list(ev, &a[1], span));
-    let s = known!(join(ev, &a[0], &items, span));
-    str_val(&s, span)
 }
 
 fn empty(span: Span) -> Thunk {
