@@ -453,3 +453,191 @@ fn strings() {
         ),
     ]);
 }
+
+#[test]
+fn files() {
+    check(&[
+        ("import-file", "import ./value.nix"),
+        ("import-directory", "import ./dir"),
+        ("import-string-path", "import (toString ./dir/sub/b.nix)"),
+        ("import-joined", r#"import (./dir + "/sub/b.nix")"#),
+        ("import-missing", "import ./dir/missing.nix"),
+        ("import-not-path", "import 1"),
+        ("import-relative-string", r#"import "dir/sub/b.nix""#),
+        ("readFile", "builtins.readFile ./dir/a.txt"),
+        ("readFile-symlink", "builtins.readFile ./dir/link"),
+        ("readFile-missing", "builtins.readFile ./dir/nope"),
+        ("readFile-directory", "builtins.readFile ./dir"),
+        ("readDir", "builtins.readDir ./dir"),
+        ("readDir-sub", "builtins.readDir ./dir/sub"),
+        (
+            "readDir-names",
+            "builtins.attrNames (builtins.readDir ./dir)",
+        ),
+        (
+            "readDir-filter-import",
+            r#"let d = builtins.readDir ./dir/sub; in map (n: import (./dir/sub + "/${n}")) (builtins.filter (n: d.${n} == "regular" && builtins.match ".*\\.nix" n != null) (builtins.attrNames d))"#,
+        ),
+        ("readDir-missing", "builtins.readDir ./nope"),
+        ("readDir-file", "builtins.readDir ./dir/a.txt"),
+        (
+            "pathExists",
+            "map builtins.pathExists [ ./dir ./dir/a.txt ./dir/link ./nope ./dir/sub/b.nix ]",
+        ),
+        ("pathExists-string", "builtins.pathExists (toString ./dir)"),
+        ("pathExists-int", "builtins.pathExists 1"),
+    ]);
+}
+
+#[test]
+fn json() {
+    check(&[
+        (
+            "toJSON-scalars",
+            r#"map builtins.toJSON [ null true false 1 (-7) "s" ]"#,
+        ),
+        (
+            "toJSON-floats",
+            "map builtins.toJSON [ 0.1 1.0 1.0e20 123456789.0 1.5e-5 0.000123456789 123456.7 1234567.0 (-2.5) ]",
+        ),
+        (
+            "toJSON-escapes",
+            r#"builtins.toJSON "q\" b\\ n\n r\r t\t é 日 /""#,
+        ),
+        (
+            "toJSON-control",
+            r#"builtins.toJSON (builtins.fromJSON "\"\\u0001\\u001f\\b\\f\"")"#,
+        ),
+        (
+            "toJSON-nested",
+            r#"builtins.toJSON { b = [ null true { } [ ] ]; a = { c = "d"; }; "é" = 1; }"#,
+        ),
+        (
+            "toJSON-outPath",
+            r#"builtins.toJSON { a = { outPath = "x"; other = 1; }; }"#,
+        ),
+        (
+            "toJSON-toString",
+            r#"builtins.toJSON { __toString = self: "str"; }"#,
+        ),
+        ("toJSON-function", "builtins.toJSON (x: x)"),
+        (
+            "toJSON-deep-error",
+            r#"builtins.toJSON [ { a = throw "x"; } ]"#,
+        ),
+        (
+            "toJSON-roundtrip",
+            r#"builtins.fromJSON (builtins.toJSON { a = [ 1 2.5 "x" null ]; b = { }; })"#,
+        ),
+        (
+            "fromJSON",
+            r#"builtins.fromJSON "{\"b\": [1, 2.5, -3, true, null], \"a\": {\"c\": \"d\"}}""#,
+        ),
+        (
+            "fromJSON-scalars",
+            r#"map builtins.fromJSON [ "1" "1.0" "-0" "1e2" "1E2" "\"s\"" "true" "null" " 1 " ]"#,
+        ),
+        (
+            "fromJSON-unicode",
+            r#"builtins.fromJSON "\"\\u00e9\\ud83d\\ude00 é\"""#,
+        ),
+        (
+            "fromJSON-file",
+            "builtins.fromJSON (builtins.readFile ./data.json)",
+        ),
+        ("fromJSON-empty", r#"builtins.fromJSON """#),
+        ("fromJSON-trailing-comma", r#"builtins.fromJSON "[1,]""#),
+        (
+            "fromJSON-trailing-text",
+            r#"builtins.fromJSON "{\"a\": 1} x""#,
+        ),
+        ("fromJSON-comment", r#"builtins.fromJSON "[1 /* c */]""#),
+        ("fromJSON-not-string", "builtins.fromJSON 1"),
+    ]);
+}
+
+/// The reader's own guarantees where Nix has nothing to compare with: files outside the flake
+/// are refused, runaway sizes are errors, a bad comparator ends, and values the reader cannot
+/// know (opaque: here `inputs`) are never guessed but only forced where Nix would force them.
+#[test]
+fn reader_guarantees() {
+    let dir = repo_root().join("tests/builtins");
+    let eval =
+        |expr: &str| inventory_gen::read::eval::eval_expression_json(&dir, expr, &["inputs"]);
+    let fails = |expr: &str, needle: &str| match eval(expr) {
+        Ok(v) => panic!("`{expr}` gave {v}, expected an error"),
+        Err(d) => assert!(
+            d.message.contains(needle),
+            "`{expr}`: `{}` does not say `{needle}`",
+            d.message
+        ),
+    };
+    let gives = |expr: &str, want: serde_json::Value| match eval(expr) {
+        Ok(v) => assert_eq!(v, want, "`{expr}`"),
+        Err(d) => panic!("`{expr}` failed: {}", d.message),
+    };
+    for expr in [
+        "builtins.readDir ../.",
+        "builtins.readFile ../builtins.rs",
+        "import ../common/mod.rs",
+        "builtins.pathExists ../builtins.rs",
+        "builtins.readDir /etc",
+        r#"builtins.readFile "/etc/hostname""#,
+    ] {
+        fails(expr, "outside the flake");
+    }
+    fails("builtins.genList (x: x) 100000000000", "at most");
+    fails(
+        "builtins.length (builtins.genList (x: x) 100000000)",
+        "at most",
+    );
+    // A comparator that is not an order ends, with a permutation of the list.
+    gives(
+        "builtins.sort builtins.lessThan (builtins.sort (a: b: true) (builtins.genList (x: x) 50))",
+        serde_json::json!((0..50).collect::<Vec<_>>()),
+    );
+    gives(
+        "builtins.length (builtins.sort (a: b: a == b || builtins.bitAnd a 1 == 0) (builtins.genList (x: x) 200))",
+        serde_json::json!(200),
+    );
+    // Opaque values: unknown where needed, untouched where not.
+    gives(
+        "builtins.length (map (x: x.y) [ inputs.a inputs.b ])",
+        serde_json::json!(2),
+    );
+    gives(
+        "builtins.attrNames { a = inputs.x; b = builtins.readDir inputs.self; }",
+        serde_json::json!(["a", "b"]),
+    );
+    gives(
+        "builtins.length (builtins.attrValues (builtins.mapAttrs (n: v: inputs.${n}) { a = 1; }))",
+        serde_json::json!(1),
+    );
+    gives(
+        "(builtins.tryEval inputs.x).success",
+        serde_json::json!(true),
+    );
+    gives("builtins.seq [ inputs.x ] 1", serde_json::json!(1));
+    for expr in [
+        "builtins.attrNames inputs",
+        "builtins.isAttrs inputs.nixpkgs",
+        "builtins.length inputs.list",
+        "builtins.filter (x: x) [ inputs.x ]",
+        "builtins.toJSON inputs.x",
+        "builtins.deepSeq [ inputs.x ] 1",
+        "builtins.typeOf inputs.x",
+        "builtins.match \"a\" inputs.x",
+        "builtins.readDir inputs.self",
+        "toString inputs.self",
+        "builtins.sort builtins.lessThan [ 1 inputs.x ]",
+    ] {
+        fails(expr, "cannot be known");
+    }
+    // Paths Nix would copy to the store are not static; `toString` of a path is its name.
+    fails("builtins.toJSON ./dir", "cannot be known");
+    fails("builtins.stringLength ./dir", "cannot be known");
+    gives(
+        "baseNameOf (toString ./dir/a.txt)",
+        serde_json::json!("a.txt"),
+    );
+}

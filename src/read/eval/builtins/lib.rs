@@ -699,7 +699,7 @@ fn import_apply(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     let (path, arg) = (a[0].clone(), a[1].clone());
     let path_for_import = path.clone();
     let module = lazy(span, move |ev| {
-        let imported = super::import(ev, std::slice::from_ref(&path_for_import), span)?;
+        let imported = super::files::import(ev, std::slice::from_ref(&path_for_import), span)?;
         ev.apply(imported, arg, span)
     });
     Ok(attrset(

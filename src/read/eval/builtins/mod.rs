@@ -5,6 +5,8 @@
 
 mod attrs;
 mod control;
+mod files;
+mod json;
 mod lib;
 mod lib_attrs;
 mod lib_lists;
@@ -23,7 +25,6 @@ use super::errors::type_error;
 use super::value::*;
 use crate::diagnostics::{Diagnostic, Span};
 use crate::read::data::OverrideStyle;
-use crate::read::json;
 
 /// One builtin: Nix's or a nixpkgs `lib` function. `run` gets exactly `arity` arguments.
 pub struct BuiltinDef {
@@ -53,7 +54,8 @@ pub enum Namespace {
 pub fn find(namespace: Namespace, name: &str) -> Option<Builtin> {
     let table: &[&[BuiltinDef]] = match namespace {
         Namespace::Builtins => &[
-            &CORE,
+            files::FILES,
+            json::JSON,
             control::CONTROL,
             types::TYPES,
             numbers::NUMBERS,
@@ -102,25 +104,6 @@ pub(crate) fn arg(ev: &mut Evaluator, args: &[Thunk], i: usize) -> Result<Val, D
     ev.force(&args[i])
 }
 
-/// Builtins that read files and data.
-static CORE: [BuiltinDef; 3] = [
-    BuiltinDef {
-        name: "import",
-        arity: 1,
-        run: import,
-    },
-    BuiltinDef {
-        name: "readFile",
-        arity: 1,
-        run: read_file,
-    },
-    BuiltinDef {
-        name: "fromJSON",
-        arity: 1,
-        run: from_json,
-    },
-];
-
 /// The priority functions of nixpkgs' module system.
 static LIB_CORE: [BuiltinDef; 3] = [
     BuiltinDef {
@@ -139,61 +122,6 @@ static LIB_CORE: [BuiltinDef; 3] = [
         run: mk_override,
     },
 ];
-
-pub(crate) fn import(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
-    let target = arg(ev, args, 0)?;
-    match &target.v {
-        V::Path(p) => {
-            let p = p.to_path_buf();
-            let thunk = ev.import(&p, Some(target.span))?;
-            ev.force(&thunk)
-        }
-        V::Opaque(_) => Ok(ev.opaque_at(&target, span)),
-        _ => Err(type_error(target.span, "a path", &target)),
-    }
-}
-
-pub(crate) fn read_file(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
-    let target = arg(ev, args, 0)?;
-    match &target.v {
-        V::Path(p) => {
-            let p = p.to_path_buf();
-            let id = ev.read_text(&p, Some(target.span))?;
-            let text = ev.sources.text(id);
-            Ok(Val {
-                v: V::Str(text.into()),
-                span: Span {
-                    file: id,
-                    start: 0,
-                    end: text.len() as u32,
-                },
-            })
-        }
-        V::Opaque(_) => Ok(ev.opaque_at(&target, span)),
-        _ => Err(type_error(target.span, "a path", &target)),
-    }
-}
-
-pub(crate) fn from_json(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
-    let text = arg(ev, args, 0)?;
-    match &text.v {
-        V::Str(s) => {
-            // A string read straight from a file keeps that file's positions.
-            let file = text.span.file;
-            let whole_file = text.span.start == 0
-                && text.span.end as usize == ev.sources.text(file).len()
-                && &**s == ev.sources.text(file);
-            let data = if whole_file {
-                json::parse(ev.sources.text(file), file)
-            } else {
-                json::parse_at(s, text.span)
-            }?;
-            Ok(super::data_to_val(data))
-        }
-        V::Opaque(_) => Ok(ev.opaque_at(&text, span)),
-        _ => Err(type_error(text.span, "a string", &text)),
-    }
-}
 
 pub(crate) fn priority(args: &[Thunk], span: Span, priority: i64, style: OverrideStyle) -> Val {
     Val {

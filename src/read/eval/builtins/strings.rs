@@ -5,12 +5,12 @@
 //! Nix strings are bytes: lengths and positions count bytes, as in Nix. Where a byte position
 //! cuts a UTF-8 character (a `substring` inside `é`, an empty `replaceStrings` pattern), the
 //! reader's strings, which are UTF-8, get U+FFFD instead of the lone byte. Regular expressions
-//! are POSIX extended, as Nix's (see `posix.rs` for the one difference).
+//! are POSIX extended, as Nix's (see `posix.rs`).
 
 use super::super::Evaluator;
 use super::super::value::*;
 use super::BuiltinDef;
-use super::posix::compile;
+use super::posix::{Groups, compile};
 use super::support::*;
 use crate::diagnostics::{Diagnostic, Span};
 use std::path::Path;
@@ -137,12 +137,13 @@ fn invalid_regex(pattern: &str, span: Span) -> Diagnostic {
         .with_hint("Nix's regular expressions are POSIX extended ones: no `\\d`, `\\n` or `(?:`")
 }
 
-fn groups(c: &regex::bytes::Captures, span: Span) -> Thunk {
-    let items: Vec<Thunk> = c
+/// The list of a match's groups (`null` for a group that took no part), as Nix gives it.
+fn groups(hay: &[u8], g: &Groups, span: Span) -> Thunk {
+    let items: Vec<Thunk> = g
         .iter()
         .skip(1)
         .map(|g| match g {
-            Some(m) => ready(V::Str(from_bytes(m.as_bytes())), span),
+            Some((s, e)) => ready(V::Str(from_bytes(&hay[*s..*e])), span),
             None => ready(V::Null, span),
         })
         .collect();
@@ -152,9 +153,9 @@ fn groups(c: &regex::bytes::Captures, span: Span) -> Thunk {
 fn match_(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
     let pattern = want!(string(ev, &args[0], span));
     let s = want!(string(ev, &args[1], span));
-    let re = compile(&pattern, true).map_err(|_| invalid_regex(&pattern, span))?;
-    match re.captures(s.as_bytes()) {
-        Some(c) => ev.force(&groups(&c, span)),
+    let re = compile(&pattern).map_err(|_| invalid_regex(&pattern, span))?;
+    match re.whole(s.as_bytes()) {
+        Some(g) => ev.force(&groups(s.as_bytes(), &g, span)),
         None => val(V::Null, span),
     }
 }
@@ -163,31 +164,26 @@ fn split(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnost
     let pattern = want!(string(ev, &args[0], span));
     let s_val = ev.force(&args[1])?;
     let s = want!(string(ev, &args[1], span));
-    let re = compile(&pattern, false).map_err(|_| invalid_regex(&pattern, span))?;
+    let re = compile(&pattern).map_err(|_| invalid_regex(&pattern, span))?;
     let hay = s.as_bytes();
     let mut out = Vec::new();
     let mut prefix_start = 0;
-    let mut next = re.captures_at(hay, 0);
+    let mut next = re.find_at(hay, 0);
     // As `std::regex_iterator`: after an empty match, a non-empty match at the same place, or
     // else the next match from one byte further.
-    while let Some(c) = next {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
-        out.push(ready(V::Str(from_bytes(&hay[prefix_start..m.0])), span));
-        out.push(groups(&c, span));
-        prefix_start = m.1;
-        next = if m.0 == m.1 {
-            if m.1 == hay.len() {
-                None
-            } else {
-                match re.captures_at(hay, m.1) {
-                    Some(c2) if c2.get(0).is_some_and(|x| x.start() == m.1 && x.end() > m.1) => {
-                        Some(c2)
-                    }
-                    _ => re.captures_at(hay, m.1 + 1),
-                }
-            }
+    while let Some(g) = next {
+        let (start, end) = g[0].unwrap_or((0, 0));
+        out.push(ready(V::Str(from_bytes(&hay[prefix_start..start])), span));
+        out.push(groups(hay, &g, span));
+        prefix_start = end;
+        next = if start < end {
+            re.find_at(hay, end)
+        } else if end == hay.len() {
+            None
+        } else if re.longest_at(hay, end).is_some_and(|e| e > end) {
+            re.find_at(hay, end)
         } else {
-            re.captures_at(hay, m.1)
+            re.find_at(hay, end + 1)
         };
     }
     if out.is_empty() {
