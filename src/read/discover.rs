@@ -559,6 +559,14 @@ impl<'a> Discovery<'a> {
                 ),
             ));
         };
+        if map.contains_key("_type") {
+            // `inventory = lib.mkMerge [ … ]` or `lib.mkIf c { … }`: one definition the merge
+            // takes apart as the module system does.
+            let data = self.ev.force_data(thunk, false)?;
+            self.note_file(v.span);
+            self.found.inventories.push(data);
+            return Ok(());
+        }
         let mut entries = BTreeMap::new();
         let mut imports = None;
         for (key, binding) in map.iter() {
