@@ -361,8 +361,71 @@ fn eval_marks_carried_code() {
         extra[0],
         serde_json::json!({ "$nix": "inputs.home-manager.nixosModules.home-manager" })
     );
+    // `self` is the flake: its output `nixosModules.base` uses an input, so it is carried,
+    // `self` bound to `inputs.self`.
     assert_eq!(
         extra[1],
-        serde_json::json!({ "$nix": "inputs.self.nixosModules.base" })
+        serde_json::json!({ "$nix": "(({ self }: self.nixosModules.base) { self = inputs.self; })" })
+    );
+}
+
+#[test]
+fn self_is_the_flake() {
+    // `self.<output>` is read from the outputs where static; `self.inputs` are the inputs.
+    let flake = r#"{
+  inputs.hm.url = "github:nix-community/home-manager";
+  outputs = inputs@{ self, hm, ... }: {
+    nixosModules.base = ./modules/base.nix;
+    hosts = builtins.fromJSON ''{ "jon": { }, "sara": { } }'';
+    modules.mesh = { roles.peer = { }; };
+    inventory = {
+      machines = self.hosts;
+      instances.vpn = {
+        module.name = "mesh";
+        roles.peer.machines = builtins.mapAttrs (_: _: { }) self.hosts;
+        roles.peer.extraModules = [ self.nixosModules.base self.inputs.hm.nixosModules.default ];
+      };
+    };
+  };
+}
+"#;
+    let temp = tempfile::tempdir().expect("tempdir");
+    write(
+        temp.path(),
+        &[("flake.nix", flake), ("modules/base.nix", "{ }\n")],
+    );
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .args(["eval", "--flake"])
+        .arg(temp.path())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let root = temp.path().canonicalize().expect("root");
+    assert_eq!(
+        json["instances"]["vpn"]["roles"]["peer"],
+        serde_json::json!({
+            "machines": { "jon": {}, "sara": {} },
+            "extraModules": [
+                root.join("modules/base.nix").display().to_string(),
+                { "$nix": "inputs.hm.nixosModules.default" },
+            ],
+        })
+    );
+    // An output the flake does not define is missing, as in Nix.
+    let missing = eval(&[(
+        "flake.nix",
+        "{ outputs = { self, ... }: { inventory.machines = self.hostz; hosts = { }; }; }\n",
+    )]);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("`hostz` is missing"),
+        "{}",
+        missing.stderr
     );
 }

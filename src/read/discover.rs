@@ -14,6 +14,7 @@ use crate::diagnostics::{Diagnostic, Kind, Span};
 use rowan::ast::AstNode;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// A service module registered by name (`modules.<name> = ./services/x;`).
 pub struct ModuleDef {
@@ -113,10 +114,7 @@ impl<'a> Discovery<'a> {
         };
         let outputs = self.ev.force(&outputs.thunk.clone())?;
         let result = match &outputs.v {
-            V::Lambda(_) => {
-                let arg = Thunk::ready(opaque_val("inputs", outputs.span));
-                self.ev.apply(outputs.clone(), arg, outputs.span)?
-            }
+            V::Lambda(_) => self.apply_outputs(&outputs)?,
             _ => outputs.clone(),
         };
         if let V::Opaque(o) = &result.v
@@ -137,6 +135,143 @@ impl<'a> Discovery<'a> {
         self.calls()?;
         self.unfollowed_calls();
         Ok(())
+    }
+
+    /// Calls `outputs` as Nix does, with the inputs and `self`, the flake itself: its
+    /// `outPath` is the flake's directory, `self.inputs` its inputs, and `self.<output>` what
+    /// `outputs` defines. The names of the outputs come from a first call in which every input
+    /// is unknown; when they cannot be known that way (a framework computes the outputs),
+    /// `self` stays an unknown input (`inputs.self`).
+    fn apply_outputs(&mut self, outputs: &Val) -> Result<Val, Diagnostic> {
+        let span = outputs.span;
+        let calls_before = self.ev.calls.len();
+        let first = self.ev.apply(
+            outputs.clone(),
+            Thunk::ready(opaque_val("inputs", span)),
+            span,
+        )?;
+        let V::Attrs(output_names) = &first.v else {
+            return Ok(first);
+        };
+        let V::Lambda(closure) = &outputs.v else {
+            return Ok(first);
+        };
+        // The input names: declared ones, and those the pattern asks for (flake registry).
+        let mut names: Vec<Rc<str>> = self
+            .found
+            .inputs
+            .keys()
+            .map(|k| Rc::from(k.as_str()))
+            .collect();
+        if let Some(rnix::ast::Param::Pattern(p)) = closure.lambda.param() {
+            for e in p.pat_entries() {
+                if let Some(i) = e.ident() {
+                    names.push(Rc::from(i.syntax().text().to_string().as_str()));
+                }
+            }
+        }
+        // Nothing of the first call is kept: what it recorded is recorded again below.
+        self.ev.calls.truncate(calls_before);
+        let result_cell: Rc<std::cell::RefCell<Option<Thunk>>> = Rc::default();
+        let binding = |thunk: Thunk| super::eval::Binding {
+            thunk,
+            key_span: span,
+        };
+        let path = |p: &Path| {
+            Thunk::ready(Val {
+                v: V::Path(p.into()),
+                span,
+            })
+        };
+        let inputs_cell: Rc<std::cell::RefCell<Option<Thunk>>> = Rc::default();
+        let mut self_map = super::eval::AttrMap::new();
+        for name in output_names.keys() {
+            let cell = result_cell.clone();
+            let key = name.clone();
+            let thunk = Thunk::deferred(
+                span,
+                Box::new(move |ev: &mut Evaluator| {
+                    let result = cell.borrow().clone().expect("set before use");
+                    let r = ev.force(&result)?;
+                    match &r.v {
+                        V::Attrs(m) => match m.get(&key) {
+                            Some(b) => ev.force(&b.thunk.clone()),
+                            None => Ok(Val {
+                                v: opaque_val("inputs", span).v,
+                                span,
+                            }),
+                        },
+                        _ => Ok(r.clone()),
+                    }
+                }),
+            );
+            self_map.insert(name.clone(), binding(thunk));
+        }
+        let root = self.ev.root.clone();
+        self_map.insert("outPath".into(), binding(path(&root)));
+        let mut source_info = super::eval::AttrMap::new();
+        source_info.insert("outPath".into(), binding(path(&root)));
+        self_map.insert(
+            "sourceInfo".into(),
+            binding(Thunk::ready(Val {
+                v: V::Attrs(Rc::new(source_info)),
+                span,
+            })),
+        );
+        self_map.insert(
+            "_type".into(),
+            binding(Thunk::ready(Val {
+                v: V::Str("flake".into()),
+                span,
+            })),
+        );
+        {
+            let cell = inputs_cell.clone();
+            self_map.insert(
+                "inputs".into(),
+                binding(Thunk::deferred(
+                    span,
+                    Box::new(move |ev: &mut Evaluator| {
+                        let inputs = cell.borrow().clone().expect("set before use");
+                        ev.force(&inputs)
+                    }),
+                )),
+            );
+        }
+        let self_map = Rc::new(self_map);
+        let mut inputs_map = super::eval::AttrMap::new();
+        for name in names {
+            if &*name == "self" {
+                continue;
+            }
+            let thunk = Thunk::ready(self.ev.opaque_select(
+                &opaque_val("inputs", span),
+                &name,
+                span,
+            ));
+            inputs_map.insert(name, binding(thunk));
+        }
+        inputs_map.insert(
+            "self".into(),
+            binding(Thunk::ready(Val {
+                v: V::Attrs(self_map.clone()),
+                span,
+            })),
+        );
+        let inputs_map = Rc::new(inputs_map);
+        let inputs = Thunk::ready(Val {
+            v: V::Attrs(inputs_map.clone()),
+            span,
+        });
+        *inputs_cell.borrow_mut() = Some(inputs.clone());
+        self.ev.flake_self = Some((inputs_map, self_map));
+        let outputs_fn = outputs.clone();
+        let result = Thunk::deferred(
+            span,
+            Box::new(move |ev: &mut Evaluator| ev.apply(outputs_fn, inputs, span)),
+        );
+        *result_cell.borrow_mut() = Some(result.clone());
+        self.ev.force(&result)
     }
 
     /// Flake outputs (the value of `outputs`, or a framework's `flake = …`): an inventory, a
@@ -238,6 +373,15 @@ impl<'a> Discovery<'a> {
         files.sort_by_key(|(id, _)| id.0);
         let mut missed = Vec::new();
         for (id, root) in files {
+            // Only a file that names a clan constructor or framework can call one: the
+            // inventory's own large files are not walked again.
+            let text = self.ev.sources.text(id);
+            if !["clan", "Clan", "mkFlake", "evalFlakeModule"]
+                .iter()
+                .any(|w| text.contains(w))
+            {
+                continue;
+            }
             for node in root.syntax().descendants() {
                 if node.kind() != K::NODE_APPLY {
                     continue;

@@ -65,6 +65,11 @@ impl Evaluator {
                 )
                 .with_hint("Nix has no literal for it, and JSON cannot hold it either"));
             }
+            // A string holding a path of the flake (`"${self}/x"`, `self + "/x"`) is that path,
+            // as the store path of the flake's source is in Nix: never a machine's path.
+            V::Str(s) if s.starts_with('/') && self.is_flake_path(s) => {
+                DataKind::Path(super::files::normalize(std::path::Path::new(&**s)))
+            }
             V::Str(s) => DataKind::Str(s.to_string()),
             V::Path(p) => DataKind::Path(p.to_path_buf()),
             V::List(items) => {
@@ -162,6 +167,12 @@ impl Evaluator {
 }
 
 impl Evaluator {
+    /// Whether `s` names the flake's directory or a path below it.
+    fn is_flake_path(&self, s: &str) -> bool {
+        let path = std::path::Path::new(s);
+        path.starts_with(&self.root) && !s.contains("/../") && !s.ends_with("/..")
+    }
+
     /// The variables the expression at `span` uses but does not bind (Nix's global names
     /// excepted).
     pub(crate) fn outside_names(&self, span: Span) -> Vec<String> {
@@ -206,10 +217,16 @@ impl Evaluator {
                 continue;
             }
             let value = self.lookup(&name, env, span).ok()?;
-            let V::Opaque(o) = &value.v else {
-                return None;
+            let rendered = match &value.v {
+                V::Opaque(o) => render_opaque(o)?,
+                // The flake's own inputs and `self`, as discovery built them.
+                V::Attrs(m) => match &self.flake_self {
+                    Some((inputs, _)) if Rc::ptr_eq(inputs, m) => "inputs".to_string(),
+                    Some((_, me)) if Rc::ptr_eq(me, m) => "inputs.self".to_string(),
+                    _ => return None,
+                },
+                _ => return None,
             };
-            let rendered = render_opaque(o)?;
             if rendered != name {
                 params.push((name, rendered));
             }

@@ -35,6 +35,7 @@ use rnix::ast;
 use rowan::ast::AstNode;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use value::ThunkState;
 
 /// Deeper nesting than this is reported instead of risking the stack.
@@ -56,6 +57,9 @@ pub struct Evaluator {
     /// Texts that replace files on disk (absolute path → text): `migrate` reads its rewrite
     /// back this way before writing anything.
     pub overlay: HashMap<PathBuf, String>,
+    /// The flake's inputs and `self`, when discovery could build them: code carried into the
+    /// generated files names them `inputs` and `inputs.self`.
+    pub flake_self: Option<(Rc<AttrMap>, Rc<AttrMap>)>,
 }
 
 impl Evaluator {
@@ -68,6 +72,7 @@ impl Evaluator {
             calls: Vec::new(),
             depth: 0,
             overlay: HashMap::new(),
+            flake_self: None,
         }
     }
 

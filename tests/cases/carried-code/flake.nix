@@ -7,6 +7,13 @@
   outputs =
     inputs@{ self, home-manager, ... }:
     {
+      # `self` is the flake: `self.nixosModules.base` is this output, which uses an input, so it
+      # is carried as `inputs.self.nixosModules.base`.
+      nixosModules.base =
+        { ... }:
+        {
+          imports = [ home-manager.nixosModules.home-manager ];
+        };
       modules.greeter = import ./services/greeter { inherit inputs; };
       inventory = {
         machines.jon = { };

@@ -10,7 +10,7 @@
     default = {
       extraModules = [
         (inputs.home-manager.nixosModules.home-manager)
-        (inputs.self.nixosModules.base)
+        ((({ self }: self.nixosModules.base) { self = inputs.self; }))
         (({ ... }: { imports = [ inputs.home-manager.nixosModules.default ]; }))
         ../../../users.nix
       ];
