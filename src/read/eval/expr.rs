@@ -50,10 +50,9 @@ impl Evaluator {
                 &format!("the path `{}`", expr.syntax().text()),
             )),
             ast::Expr::List(list) => {
-                let items: Vec<Thunk> = list
-                    .items()
-                    .map(|item| Thunk::code(item, env.clone(), file))
-                    .collect();
+                let items: Vec<Thunk> =
+                    list.items().map(|item| thunk_of(item, env, file)).collect();
+                self.charge(LIST_BYTES + items.len() * ITEM_BYTES, span)?;
                 val(V::List(items.into()))
             }
             ast::Expr::AttrSet(set) => {
@@ -80,12 +79,15 @@ impl Evaluator {
                 let attrpath = has
                     .attrpath()
                     .ok_or_else(|| err(Kind::Syntax, span, "incomplete `?`"))?;
-                for attr in attrpath.attrs() {
-                    let Some(name) = self.attr_name(&attr, env, file)? else {
+                let attrs: Vec<ast::Attr> = attrpath.attrs().collect();
+                for (i, attr) in attrs.iter().enumerate() {
+                    let Some(name) = self.attr_name(attr, env, file)? else {
                         return val(V::Bool(false));
                     };
                     match &current.v {
+                        // The last value is not forced: `{ a = throw "x"; } ? a` is true.
                         V::Attrs(map) => match map.get(&*name) {
+                            Some(_) if i + 1 == attrs.len() => return val(V::Bool(true)),
                             Some(b) => current = self.force(&b.thunk.clone())?,
                             None => return val(V::Bool(false)),
                         },
@@ -100,7 +102,7 @@ impl Evaluator {
                     return Err(err(Kind::Syntax, span, "incomplete function call"));
                 };
                 let f = self.eval(&function, env, file)?;
-                let arg = Thunk::code(argument, env.clone(), file);
+                let arg = thunk_of(argument, env, file);
                 self.apply(f, arg, span)
             }
             ast::Expr::Lambda(lambda) => val(V::Lambda(Rc::new(Closure {
@@ -162,8 +164,17 @@ impl Evaluator {
                     .ok_or_else(|| err(Kind::Syntax, span, "incomplete `assert`"))?;
                 if let Some(cond) = assert.condition() {
                     let c = self.eval(&cond, env, file)?;
-                    if let V::Bool(false) = c.v {
-                        return Err(err(Kind::EvalError, c.span, "assertion failed"));
+                    match c.v {
+                        V::Bool(true) => {}
+                        V::Bool(false) => {
+                            return Err(err(
+                                Kind::EvalError,
+                                span,
+                                format!("assertion `{}` failed", cond.syntax().text()),
+                            ));
+                        }
+                        V::Opaque(_) => return Ok(self.opaque_at(&c, span)),
+                        _ => return Err(type_error(c.span, "a boolean", &c)),
                     }
                 }
                 self.eval(&body, env, file)
@@ -219,23 +230,12 @@ impl Evaluator {
                         .expr()
                         .ok_or_else(|| err(Kind::Syntax, span, "empty interpolation"))?;
                     let v = self.eval(&inner, env, file)?;
-                    match &v.v {
-                        V::Str(s) => out.push_str(s),
-                        V::Opaque(_) => return Ok(self.opaque_at(&v, span)),
-                        V::Path(_) => {
-                            return Err(not_static(
-                                v.span,
-                                "a path inside a string (Nix copies it to the store)",
-                            ));
+                    match self.coerce_to_string(&v, false)? {
+                        Ok(s) => {
+                            self.charge(out.len() + s.len(), span)?;
+                            out.push_str(&s)
                         }
-                        _ => {
-                            return Err(err(
-                                Kind::EvalError,
-                                v.span,
-                                format!("cannot put {} into a string", type_name(&v)),
-                            )
-                            .with_hint("only strings can be interpolated"));
-                        }
+                        Err(opaque) => return Ok(self.opaque_at(&opaque, span)),
                     }
                 }
             }
@@ -270,13 +270,13 @@ impl Evaluator {
                 }
             }
         }
+        // An absolute path is a value like any other (`./modules + /roles` is a path in the
+        // flake); reading one outside the flake is refused where it is read.
         if text.starts_with('/') {
-            return Err(err(
-                Kind::BadImport,
+            return Ok(Val {
+                v: V::Path(normalize(Path::new(&text)).into()),
                 span,
-                format!("the absolute path `{text}` is outside the flake"),
-            )
-            .with_hint("use a path relative to this file, inside the flake"));
+            });
         }
         let base = self
             .sources
@@ -560,6 +560,31 @@ impl Evaluator {
                     };
                     vars.borrow_mut().insert(name, value);
                 }
+                if pattern.ellipsis_token().is_none()
+                    && let V::Attrs(map) = &given.v
+                {
+                    let declared: Vec<Rc<str>> = pattern
+                        .pat_entries()
+                        .filter_map(|e| e.ident())
+                        .map(|i| ident_name(&i))
+                        .collect();
+                    if let Some(extra) = map.keys().find(|k| !declared.contains(k)) {
+                        let lambda_span =
+                            Span::new(closure.file, closure.lambda.syntax().text_range());
+                        let mut d = err(
+                            Kind::EvalError,
+                            span,
+                            format!("the function is called with an unexpected argument `{extra}`"),
+                        )
+                        .with_note(lambda_span, "the function, which takes no other arguments");
+                        if let Some(s) =
+                            crate::diagnostics::suggest(extra, declared.iter().map(|d| &**d))
+                        {
+                            d = d.with_hint(format!("did you mean `{s}`?"));
+                        }
+                        return Err(d);
+                    }
+                }
             }
             None => return Err(err(Kind::Syntax, span, "function without a parameter")),
         }
@@ -605,15 +630,16 @@ impl Evaluator {
                     _ => Err(type_error(r.span, "a boolean", &r)),
                 }
             }
-            K::PipeRight | K::PipeLeft => {
-                let (f, x) = if kind == K::PipeRight {
-                    (rhs, lhs)
-                } else {
-                    (lhs, rhs)
-                };
-                let f = self.eval(&f, env, file)?;
-                self.apply(f, Thunk::code(x, env.clone(), file), span)
-            }
+            // rnix parses the pipe operators of later Nix versions; Nix 2.8 has none.
+            K::PipeRight | K::PipeLeft => Err(err(
+                Kind::Syntax,
+                span,
+                format!(
+                    "the operator `{}` is not in Nix 2.8",
+                    if kind == K::PipeRight { "|>" } else { "<|" }
+                ),
+            )
+            .with_hint("apply the function instead: `f x`")),
             _ => {
                 let l = self.eval(&lhs, env, file)?;
                 let r = self.eval(&rhs, env, file)?;
@@ -623,97 +649,207 @@ impl Evaluator {
                 if matches!(r.v, V::Opaque(_)) {
                     return Ok(self.opaque_at(&r, span));
                 }
-                match (kind, &l.v, &r.v) {
-                    (K::Update, V::Attrs(a), V::Attrs(b)) => {
-                        let mut merged = (**a).clone();
-                        for (k, v) in b.iter() {
-                            merged.insert(k.clone(), v.clone());
-                        }
-                        val(V::Attrs(Rc::new(merged)))
-                    }
-                    (K::Concat, V::List(a), V::List(b)) => {
-                        let items: Vec<Thunk> = a.iter().chain(b.iter()).cloned().collect();
-                        val(V::List(items.into()))
-                    }
-                    (K::Add, V::Str(a), V::Str(b)) => val(V::Str(format!("{a}{b}").into())),
-                    (K::Add, V::Path(a), V::Str(b)) => {
-                        let joined = format!("{}{}", a.display(), b);
-                        val(V::Path(normalize(Path::new(&joined)).into()))
-                    }
-                    (K::Equal, _, _) => val(V::Bool(self.equal(&l, &r)?)),
-                    (K::NotEqual, _, _) => val(V::Bool(!self.equal(&l, &r)?)),
-                    (_, V::Int(a), V::Int(b)) => {
-                        let (a, b) = (*a, *b);
-                        let overflow = || err(Kind::EvalError, span, "integer overflow");
-                        match kind {
-                            K::Add => val(V::Int(a.checked_add(b).ok_or_else(overflow)?)),
-                            K::Sub => val(V::Int(a.checked_sub(b).ok_or_else(overflow)?)),
-                            K::Mul => val(V::Int(a.checked_mul(b).ok_or_else(overflow)?)),
-                            K::Div => {
-                                if b == 0 {
-                                    return Err(err(Kind::EvalError, span, "division by zero"));
-                                }
-                                val(V::Int(a.checked_div(b).ok_or_else(overflow)?))
+                match kind {
+                    K::Equal => val(V::Bool(self.equal(&l, &r)?)),
+                    K::NotEqual => val(V::Bool(!self.equal(&l, &r)?)),
+                    // As Nix: `a > b` is `b < a`, `a <= b` is `!(b < a)`, `a >= b` is `!(a < b)`.
+                    K::Less => val(V::Bool(self.less(&l, &r, span)?)),
+                    K::More => val(V::Bool(self.less(&r, &l, span)?)),
+                    K::LessOrEq => val(V::Bool(!self.less(&r, &l, span)?)),
+                    K::MoreOrEq => val(V::Bool(!self.less(&l, &r, span)?)),
+                    K::Add => self.add(&l, &r, span),
+                    K::Update => match (&l.v, &r.v) {
+                        (V::Attrs(a), V::Attrs(b)) => {
+                            if b.is_empty() {
+                                return val(V::Attrs(a.clone()));
                             }
-                            K::Less => val(V::Bool(a < b)),
-                            K::LessOrEq => val(V::Bool(a <= b)),
-                            K::More => val(V::Bool(a > b)),
-                            K::MoreOrEq => val(V::Bool(a >= b)),
-                            _ => Err(not_static(span, "this operator")),
-                        }
-                    }
-                    (_, V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
-                        let a = as_float(&l.v);
-                        let b = as_float(&r.v);
-                        match kind {
-                            K::Add => val(V::Float(a + b)),
-                            K::Sub => val(V::Float(a - b)),
-                            K::Mul => val(V::Float(a * b)),
-                            K::Div => {
-                                if b == 0.0 {
-                                    return Err(err(Kind::EvalError, span, "division by zero"));
-                                }
-                                val(V::Float(a / b))
+                            if a.is_empty() {
+                                return val(V::Attrs(b.clone()));
                             }
-                            K::Less => val(V::Bool(a < b)),
-                            K::LessOrEq => val(V::Bool(a <= b)),
-                            K::More => val(V::Bool(a > b)),
-                            K::MoreOrEq => val(V::Bool(a >= b)),
-                            _ => Err(not_static(span, "this operator")),
+                            self.charge((a.len() + b.len()) * ENTRY_BYTES, span)?;
+                            let mut merged = (**a).clone();
+                            for (k, v) in b.iter() {
+                                merged.insert(k.clone(), v.clone());
+                            }
+                            val(V::Attrs(Rc::new(merged)))
                         }
-                    }
-                    (K::Less | K::LessOrEq | K::More | K::MoreOrEq, V::Str(a), V::Str(b)) => {
-                        let ord = a.cmp(b);
-                        let result = match kind {
-                            K::Less => ord.is_lt(),
-                            K::LessOrEq => ord.is_le(),
-                            K::More => ord.is_gt(),
-                            _ => ord.is_ge(),
-                        };
-                        val(V::Bool(result))
-                    }
-                    _ => Err(err(
-                        Kind::EvalError,
-                        span,
-                        format!(
-                            "cannot apply this operator to {} and {}",
-                            type_name(&l),
-                            type_name(&r)
-                        ),
-                    )),
+                        (V::Attrs(_), _) => Err(type_error(r.span, "an attribute set", &r)),
+                        _ => Err(type_error(l.span, "an attribute set", &l)),
+                    },
+                    K::Concat => match (&l.v, &r.v) {
+                        (V::List(a), V::List(b)) => {
+                            self.charge(LIST_BYTES + (a.len() + b.len()) * ITEM_BYTES, span)?;
+                            let items: Vec<Thunk> = a.iter().chain(b.iter()).cloned().collect();
+                            val(V::List(items.into()))
+                        }
+                        (V::List(_), _) => Err(type_error(r.span, "a list", &r)),
+                        _ => Err(type_error(l.span, "a list", &l)),
+                    },
+                    K::Sub | K::Mul | K::Div => match (&l.v, &r.v) {
+                        (V::Int(a), V::Int(b)) => {
+                            let (a, b) = (*a, *b);
+                            let overflow = || err(Kind::EvalError, span, "integer overflow");
+                            match kind {
+                                K::Sub => val(V::Int(a.checked_sub(b).ok_or_else(overflow)?)),
+                                K::Mul => val(V::Int(a.checked_mul(b).ok_or_else(overflow)?)),
+                                _ => {
+                                    if b == 0 {
+                                        return Err(err(Kind::EvalError, span, "division by zero"));
+                                    }
+                                    val(V::Int(a.checked_div(b).ok_or_else(overflow)?))
+                                }
+                            }
+                        }
+                        (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
+                            let a = as_float(&l.v);
+                            let b = as_float(&r.v);
+                            match kind {
+                                K::Sub => val(V::Float(a - b)),
+                                K::Mul => val(V::Float(a * b)),
+                                _ => {
+                                    if b == 0.0 {
+                                        return Err(err(Kind::EvalError, span, "division by zero"));
+                                    }
+                                    val(V::Float(a / b))
+                                }
+                            }
+                        }
+                        (V::Int(_) | V::Float(_), _) => Err(type_error(r.span, "a number", &r)),
+                        _ => Err(type_error(l.span, "a number", &l)),
+                    },
+                    _ => Err(not_static(span, "this operator")),
                 }
             }
         }
     }
 
+    /// `+` as Nix's string concatenation node evaluates it: numbers add (an integer and a float
+    /// give a float); a path first makes a path (what follows is appended as text, so
+    /// `./modules + /roles` is `<dir>/modules/roles`); anything else makes a string, where a
+    /// path would be copied to the store (which the reader cannot know).
+    fn add(&mut self, l: &Val, r: &Val, span: Span) -> Result<Val, Diagnostic> {
+        let val = |v: V| Ok(Val { v, span });
+        match (&l.v, &r.v) {
+            (V::Int(a), V::Int(b)) => {
+                val(V::Int(a.checked_add(*b).ok_or_else(|| {
+                    err(Kind::EvalError, span, "integer overflow")
+                })?))
+            }
+            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
+                val(V::Float(as_float(&l.v) + as_float(&r.v)))
+            }
+            (V::Int(_) | V::Float(_), _) => Err(err(
+                Kind::EvalError,
+                span,
+                format!("cannot add {} to a number", type_name(r)),
+            )),
+            (V::Path(a), _) => {
+                let tail = match self.coerce_to_string(r, true)? {
+                    Ok(s) => s,
+                    Err(opaque) => return Ok(self.opaque_at(&opaque, span)),
+                };
+                let mut joined = a.as_os_str().to_os_string();
+                joined.push(&*tail);
+                val(V::Path(normalize(Path::new(&joined)).into()))
+            }
+            _ => {
+                let head = match self.coerce_to_string(l, false)? {
+                    Ok(s) => s,
+                    Err(opaque) => return Ok(self.opaque_at(&opaque, span)),
+                };
+                let tail = match self.coerce_to_string(r, false)? {
+                    Ok(s) => s,
+                    Err(opaque) => return Ok(self.opaque_at(&opaque, span)),
+                };
+                self.charge(head.len() + tail.len(), span)?;
+                let mut out = String::with_capacity(head.len() + tail.len());
+                out.push_str(&head);
+                out.push_str(&tail);
+                val(V::Str(out.into()))
+            }
+        }
+    }
+
+    /// A value as Nix coerces it into a string (interpolation, `+`): strings as they are, sets
+    /// through `__toString` or `outPath`; a path as its text where Nix keeps it (`path_text`,
+    /// after a path), otherwise it would be copied to the store, which the reader cannot know.
+    /// `Err(value)` is an opaque value met on the way.
+    pub(crate) fn coerce_to_string(
+        &mut self,
+        v: &Val,
+        path_text: bool,
+    ) -> Result<Result<Rc<str>, Val>, Diagnostic> {
+        match &v.v {
+            V::Str(s) => Ok(Ok(s.clone())),
+            V::Opaque(_) => Ok(Err(v.clone())),
+            V::Path(p) if path_text => Ok(Ok(p.to_string_lossy().into())),
+            V::Path(_) => Err(not_static(
+                v.span,
+                "a path inside a string (Nix copies it to the store)",
+            )),
+            V::Attrs(map) => {
+                if let Some(b) = map.get("__toString") {
+                    let f = self.force(&b.thunk.clone())?;
+                    let s = self.apply(f, Thunk::ready(v.clone()), v.span)?;
+                    return self.coerce_to_string(&s, path_text);
+                }
+                if let Some(b) = map.get("outPath") {
+                    let o = self.force(&b.thunk.clone())?;
+                    return self.coerce_to_string(&o, path_text);
+                }
+                Err(cannot_coerce(v))
+            }
+            _ => Err(cannot_coerce(v)),
+        }
+    }
+
+    /// Nix's `<` (`CompareValues`): numbers, strings and paths by value, lists
+    /// lexicographically (elements compared only where they differ); nothing else.
+    pub(crate) fn less(&mut self, a: &Val, b: &Val, span: Span) -> Result<bool, Diagnostic> {
+        Ok(match (&a.v, &b.v) {
+            (V::Int(x), V::Int(y)) => x < y,
+            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => as_float(&a.v) < as_float(&b.v),
+            (V::Str(x), V::Str(y)) => x < y,
+            (V::Path(x), V::Path(y)) => x.as_os_str() < y.as_os_str(),
+            (V::List(x), V::List(y)) => {
+                for i in 0.. {
+                    if i == y.len() {
+                        return Ok(false);
+                    }
+                    if i == x.len() {
+                        return Ok(true);
+                    }
+                    let vx = self.force(&x[i])?;
+                    let vy = self.force(&y[i])?;
+                    if !Rc::ptr_eq(&x[i].0, &y[i].0) && !self.equal(&vx, &vy)? {
+                        return self.less(&vx, &vy, span);
+                    }
+                }
+                unreachable!("the loop returns")
+            }
+            (V::Opaque(_), _) | (_, V::Opaque(_)) => {
+                return Err(not_static(span, "this comparison"));
+            }
+            _ => {
+                return Err(err(
+                    Kind::EvalError,
+                    span,
+                    format!("cannot compare {} with {}", type_name(a), type_name(b)),
+                ));
+            }
+        })
+    }
+
+    /// Nix's `==` (`eqValues`): deep, an integer equal to the same float, functions never
+    /// equal — except that an element is equal to itself (Nix compares the same value by
+    /// address first), and two derivations compare by their `outPath`. An unknown value met
+    /// inside is not-static: the answer cannot be known.
     pub(crate) fn equal(&mut self, a: &Val, b: &Val) -> Result<bool, Diagnostic> {
         Ok(match (&a.v, &b.v) {
             (V::Null, V::Null) => true,
             (V::Bool(x), V::Bool(y)) => x == y,
-            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => match (&a.v, &b.v) {
-                (V::Int(x), V::Int(y)) => x == y,
-                _ => as_float(&a.v) == as_float(&b.v),
-            },
+            (V::Int(x), V::Int(y)) => x == y,
+            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => as_float(&a.v) == as_float(&b.v),
             (V::Str(x), V::Str(y)) => x == y,
             (V::Path(x), V::Path(y)) => x == y,
             (V::List(x), V::List(y)) => {
@@ -721,31 +857,93 @@ impl Evaluator {
                     return Ok(false);
                 }
                 for (tx, ty) in x.iter().zip(y.iter()) {
-                    let vx = self.force(tx)?;
-                    let vy = self.force(ty)?;
-                    if !self.equal(&vx, &vy)? {
+                    if !self.equal_thunks(tx, ty)? {
                         return Ok(false);
                     }
                 }
                 true
             }
             (V::Attrs(x), V::Attrs(y)) => {
-                if x.len() != y.len() || !x.keys().eq(y.keys()) {
+                if let (Some(px), Some(py)) = (self.out_path(x)?, self.out_path(y)?) {
+                    return self.equal_thunks(&px, &py);
+                }
+                if x.len() != y.len() {
                     return Ok(false);
                 }
-                for (bx, by) in x.values().zip(y.values()) {
-                    let vx = self.force(&bx.thunk)?;
-                    let vy = self.force(&by.thunk)?;
-                    if !self.equal(&vx, &vy)? {
+                for ((kx, bx), (ky, by)) in x.iter().zip(y.iter()) {
+                    if kx != ky || !self.equal_thunks(&bx.thunk, &by.thunk)? {
                         return Ok(false);
                     }
                 }
                 true
             }
+            (V::Opaque(_), _) | (_, V::Opaque(_)) => {
+                let at = if matches!(a.v, V::Opaque(_)) { a } else { b };
+                return Err(not_static(at.span, "this value, compared here,"));
+            }
             _ => false,
         })
     }
+
+    fn equal_thunks(&mut self, x: &Thunk, y: &Thunk) -> Result<bool, Diagnostic> {
+        let vx = self.force(x)?;
+        let vy = self.force(y)?;
+        if Rc::ptr_eq(&x.0, &y.0) {
+            return Ok(true);
+        }
+        self.equal(&vx, &vy)
+    }
+
+    /// The `outPath` of a set that is a derivation (`type = "derivation"`), as Nix compares them.
+    fn out_path(&mut self, set: &AttrMap) -> Result<Option<Thunk>, Diagnostic> {
+        let Some(t) = set.get("type") else {
+            return Ok(None);
+        };
+        let is_derivation =
+            matches!(&self.force(&t.thunk.clone())?.v, V::Str(s) if &**s == "derivation");
+        Ok(is_derivation
+            .then(|| set.get("outPath").map(|b| b.thunk.clone()))
+            .flatten())
+    }
 }
+
+/// The thunk of an expression evaluated lazily in `env`: a name bound lexically is its
+/// binding's own thunk, as in Nix (so `[ f ] == [ f ]` compares the same value, and no thunk is
+/// made); anything else a new thunk. Only for scopes already complete (not while a `let` or
+/// `rec` is being built).
+fn thunk_of(expr: ast::Expr, env: &Env, file: FileId) -> Thunk {
+    if let ast::Expr::Ident(ident) = &expr
+        && let Some(token) = ident.ident_token()
+    {
+        let name = token.text();
+        let mut scope = Some(env);
+        while let Some(s) = scope {
+            if let Scope::Vars { vars, .. } = &**s
+                && let Some(t) = vars.borrow().get(name)
+            {
+                return t.clone();
+            }
+            scope = s.parent();
+        }
+    }
+    Thunk::code(expr, env.clone(), file)
+}
+
+fn cannot_coerce(v: &Val) -> Diagnostic {
+    err(
+        Kind::EvalError,
+        v.span,
+        format!("cannot put {} into a string", type_name(v)),
+    )
+    .with_hint(
+        "only strings, and attribute sets with `outPath` or `__toString`, can be put into a string",
+    )
+}
+
+/// Approximate sizes charged to the memory budget (see `Evaluator::charge`).
+pub(crate) const LIST_BYTES: usize = 32;
+pub(crate) const ITEM_BYTES: usize = 8;
+pub(crate) const ENTRY_BYTES: usize = 48;
 
 /// The value of a name Nix binds globally, if it is one: constants, `builtins`, and the builtins
 /// Nix also binds without `builtins.` (unknown ones stay opaque).

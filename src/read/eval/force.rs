@@ -3,7 +3,7 @@
 
 use super::errors::{err, not_static};
 use super::value::*;
-use super::{Evaluator, MAX_DEPTH};
+use super::{DATA_BYTES, Evaluator, MAX_DEPTH};
 use crate::diagnostics::{Diagnostic, FileId, Kind, Span};
 use crate::read::data::{Data, DataKind, Entry};
 use rnix::ast;
@@ -52,6 +52,8 @@ impl Evaluator {
         };
         let val = self.force(thunk)?;
         let span = val.span;
+        // Data is a tree: a value shared many times is expanded here, so each node is charged.
+        self.charge(DATA_BYTES, span)?;
         let kind = match &val.v {
             V::Null => DataKind::Null,
             V::Bool(b) => DataKind::Bool(*b),
@@ -71,6 +73,14 @@ impl Evaluator {
                 DataKind::Path(super::files::normalize(std::path::Path::new(&**s)))
             }
             V::Str(s) => DataKind::Str(s.to_string()),
+            V::Path(p) if !p.starts_with(&self.root) => {
+                return Err(err(
+                    Kind::BadImport,
+                    span,
+                    format!("the absolute path `{}` is outside the flake", p.display()),
+                )
+                .with_hint("use a path relative to this file, inside the flake"));
+            }
             V::Path(p) => DataKind::Path(p.to_path_buf()),
             V::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
