@@ -380,10 +380,17 @@ fn self_is_the_flake() {
     modules.mesh = { roles.peer = { }; };
     inventory = {
       machines = self.hosts;
+      # `"${self}/x"` and `self + "/x"` are paths of the flake.
+      imports = [ (import "${self}/more.nix") (self + "/more-too.nix") ];
       instances.vpn = {
         module.name = "mesh";
         roles.peer.machines = builtins.mapAttrs (_: _: { }) self.hosts;
-        roles.peer.extraModules = [ self.nixosModules.base self.inputs.hm.nixosModules.default ];
+        roles.peer.extraModules = [
+          self.nixosModules.base
+          self.inputs.hm.nixosModules.default
+          (self + "/modules/base.nix")
+          "${self}/modules/base.nix"
+        ];
       };
     };
   };
@@ -392,7 +399,12 @@ fn self_is_the_flake() {
     let temp = tempfile::tempdir().expect("tempdir");
     write(
         temp.path(),
-        &[("flake.nix", flake), ("modules/base.nix", "{ }\n")],
+        &[
+            ("flake.nix", flake),
+            ("modules/base.nix", "{ }\n"),
+            ("more.nix", "{ machines.tim = { }; }\n"),
+            ("more-too.nix", "{ machines.ute = { }; }\n"),
+        ],
     );
     let out = Command::cargo_bin("inventory-gen")
         .expect("binary")
@@ -414,9 +426,17 @@ fn self_is_the_flake() {
             "extraModules": [
                 root.join("modules/base.nix").display().to_string(),
                 { "$nix": "inputs.hm.nixosModules.default" },
+                root.join("modules/base.nix").display().to_string(),
+                root.join("modules/base.nix").display().to_string(),
             ],
         })
     );
+    let machines: Vec<&String> = json["machines"]
+        .as_object()
+        .expect("machines")
+        .keys()
+        .collect();
+    assert_eq!(machines, ["jon", "sara", "tim", "ute"]);
     // An output the flake does not define is missing, as in Nix.
     let missing = eval(&[(
         "flake.nix",

@@ -177,9 +177,11 @@ impl<'a> Discovery<'a> {
             thunk,
             key_span: span,
         };
+        // As in Nix, `self.outPath` is a string: the path of the flake's source. Strings that
+        // name paths of the flake are read as those paths (see `force_data`).
         let path = |p: &Path| {
             Thunk::ready(Val {
-                v: V::Path(p.into()),
+                v: V::Str(p.display().to_string().into()),
                 span,
             })
         };
@@ -457,6 +459,12 @@ impl<'a> Discovery<'a> {
             match &v.v {
                 V::Path(p) => {
                     let p = p.to_path_buf();
+                    let t = self.ev.import(&p, Some(v.span))?;
+                    v = self.ev.force(&t)?;
+                }
+                // `self + "/clan.nix"`, `"${self}/clan.nix"`: a path of the flake, as a string.
+                V::Str(s) if s.starts_with('/') && Path::new(&**s).starts_with(&self.ev.root) => {
+                    let p = super::eval::normalize(Path::new(&**s));
                     let t = self.ev.import(&p, Some(v.span))?;
                     v = self.ev.force(&t)?;
                 }
