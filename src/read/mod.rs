@@ -128,7 +128,7 @@ pub fn read_flake_with(
         let file = ev.sources.find(&flake_nix);
         let mut d = Diagnostic::new(Kind::NoInventory, "flake.nix defines no inventory")
             .with_hint(
-                "looked for: `inventory = …` in the outputs, in a flake-parts module (and its local imports) and in `clan = { … }`; \
+                "looked for: `inventory = …` in the outputs, in a framework module (`mkFlake`'s arguments, their `flake = …`, `imports` and `modules`) and in `clan = { … }`; \
                  the argument of `lib.clan { … }` / `buildClan { … }`; clan `imports`; inventory.json; machines/<name>/ directories",
             );
         if let Some(file) = file {
