@@ -553,6 +553,20 @@ impl Lower {
         let mut out = Vec::new();
         for item in items {
             match &item.kind {
+                // Legacy files bind `lib` only: code carried from the flake that needs its
+                // inputs cannot go there.
+                DataKind::Verbatim(text) if crate::read::eval::uses_name(text, "inputs") => {
+                    self.diagnostics.push(
+                        Diagnostic::at(
+                            Kind::NotStatic,
+                            item.span,
+                            format!(
+                                "this entry of {place} needs the flake's inputs, which the legacy `services` files do not have"
+                            ),
+                        )
+                        .with_hint("move the instance to `instances` (`inventory-gen migrate`), where modules of inputs can be used"),
+                    )
+                }
                 DataKind::Path(_) | DataKind::Verbatim(_) | DataKind::Attrs(_) => {
                     out.push(item.clone())
                 }

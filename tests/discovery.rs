@@ -449,3 +449,49 @@ fn self_is_the_flake() {
         missing.stderr
     );
 }
+
+#[test]
+fn carried_code_that_needs_inputs_is_refused_in_legacy_services() {
+    // Legacy `services` files bind `lib` only: a module of an input cannot be carried there.
+    let flake = r#"{
+  inputs.hm.url = "github:nix-community/home-manager";
+  outputs = inputs: {
+    inventory = {
+      machines.jon = { };
+      modules.legacy = ./legacy;
+      services.legacy.one = {
+        roles.default.machines = [ "jon" ];
+        roles.default.extraModules = [ inputs.hm.nixosModules.default ];
+      };
+    };
+  };
+}
+"#;
+    let run = eval(&[("flake.nix", flake), ("legacy/roles/default.nix", "{ }\n")]);
+    // `eval` prints the inventory read (the module is carried as code) ...
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("\"$nix\": \"inputs.hm.nixosModules.default\"")
+    );
+    // ... but nothing that cannot parse is generated.
+    let temp = tempfile::tempdir().expect("tempdir");
+    write(
+        temp.path(),
+        &[("flake.nix", flake), ("legacy/roles/default.nix", "{ }\n")],
+    );
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .env("NO_COLOR", "1")
+        .args(["generate", "--flake"])
+        .arg(temp.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("legacy `services` files do not have"),
+        "{stderr}"
+    );
+    assert!(!temp.path().join("generated").exists());
+}

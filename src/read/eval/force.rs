@@ -315,6 +315,19 @@ pub(crate) fn render_opaque(o: &Opaque) -> Option<String> {
     Some(out)
 }
 
+/// Whether the carried code `text` uses the variable `name` without binding it.
+pub fn uses_name(text: &str, name: &str) -> bool {
+    // Path holes are not Nix: any path stands for them here.
+    let text = crate::read::data::fill_path_holes(text, |_| "./x".to_string());
+    let parse = rnix::Root::parse(&text);
+    let Some(expr) = parse.tree().expr() else {
+        return false;
+    };
+    let (mut free, mut opaque) = (Vec::new(), false);
+    free_variables(expr.syntax(), &mut Vec::new(), &mut free, &mut opaque);
+    free.iter().any(|n| n == name)
+}
+
 /// Whether `node` is closed: every variable it uses is bound inside it (or is one of Nix's
 /// global names), and it has no `with` and no relative, home or search path.
 pub(crate) fn is_closed(node: &rnix::SyntaxNode, bound: &mut Vec<String>) -> bool {
