@@ -495,3 +495,35 @@ fn carried_code_that_needs_inputs_is_refused_in_legacy_services() {
     );
     assert!(!temp.path().join("generated").exists());
 }
+
+#[test]
+fn carried_code_that_needs_inputs_is_refused_in_settings() {
+    // Member settings go into stubs and members files, which bind `lib` only.
+    let flake = r#"{
+  inputs.hm.url = "github:nix-community/home-manager";
+  outputs = inputs: {
+    modules.svc = { roles.peer = { }; };
+    inventory = {
+      machines.jon = { };
+      instances.mesh = {
+        module.name = "svc";
+        roles.peer.machines.jon.settings.extraModules = [ inputs.hm.nixosModules.default ];
+      };
+    };
+  };
+}
+"#;
+    let temp = tempfile::tempdir().expect("tempdir");
+    write(temp.path(), &[("flake.nix", flake)]);
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .env("NO_COLOR", "1")
+        .args(["generate", "--flake"])
+        .arg(temp.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("settings cannot carry"), "{stderr}");
+    assert!(!temp.path().join("generated").exists());
+}
