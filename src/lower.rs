@@ -917,6 +917,17 @@ pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
     (inventory, l.diagnostics)
 }
 
+/// The first carried code in `d` that uses the flake's inputs.
+fn needs_inputs(d: &Data) -> Option<&Data> {
+    match &d.kind {
+        DataKind::Verbatim(text) => crate::read::eval::uses_name(text, "inputs").then_some(d),
+        DataKind::List(items) => items.iter().find_map(needs_inputs),
+        DataKind::Attrs(entries) => entries.values().find_map(|e| needs_inputs(&e.value)),
+        DataKind::Override { content, .. } => needs_inputs(content),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -938,16 +949,5 @@ mod tests {
         ] {
             assert!(!valid_file_name(bad), "{bad}");
         }
-    }
-}
-
-/// The first carried code in `d` that uses the flake's inputs.
-fn needs_inputs(d: &Data) -> Option<&Data> {
-    match &d.kind {
-        DataKind::Verbatim(text) => crate::read::eval::uses_name(text, "inputs").then_some(d),
-        DataKind::List(items) => items.iter().find_map(needs_inputs),
-        DataKind::Attrs(entries) => entries.values().find_map(|e| needs_inputs(&e.value)),
-        DataKind::Override { content, .. } => needs_inputs(content),
-        _ => None,
     }
 }
