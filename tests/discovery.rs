@@ -527,3 +527,34 @@ fn carried_code_that_needs_inputs_is_refused_in_settings() {
     assert!(stderr.contains("settings cannot carry"), "{stderr}");
     assert!(!temp.path().join("generated").exists());
 }
+
+#[test]
+fn computed_imports_are_followed() {
+    // A flake-parts `imports` list computed from the flake's own directory.
+    let flake = r#"{
+  outputs =
+    inputs:
+    inputs.flake-parts.lib.mkFlake { inherit inputs; } {
+      imports = map (f: ./modules + "/${f}") (
+        builtins.filter (f: builtins.match ".*\\.nix" f != null) (
+          builtins.attrNames (builtins.readDir ./modules)
+        )
+      );
+    };
+}
+"#;
+    let (instances, machines) = read(&[
+        ("flake.nix", flake),
+        (
+            "modules/clan.nix",
+            "{ clan.modules.svc = { roles.peer = { }; }; clan.inventory.machines.jon = { }; }\n",
+        ),
+        (
+            "modules/mesh.nix",
+            "{ clan.inventory.instances.mesh = { module.name = \"svc\"; roles.peer.machines.jon = { }; }; }\n",
+        ),
+        ("modules/README.md", "not a module\n"),
+    ]);
+    assert_eq!(instances, ["mesh"]);
+    assert_eq!(machines, ["jon"]);
+}

@@ -9,12 +9,14 @@
       machines.sara.tags = [ "laptop" ];
       machines.mac.machineClass = "darwin";
       tags =
-        { config, ... }:
+        { config, machines, ... }:
         {
           everyone = config.all;
           linux = config.nixos;
           apple = config.darwin;
           mixed = config.darwin ++ config.laptop;
+          notJon = builtins.filter (n: n != "jon") config.all;
+          named = builtins.attrNames machines;
         };
       # A tag written as data elsewhere is part of `config` too.
       imports = [ { tags.laptop = [ "jon" ]; } ];

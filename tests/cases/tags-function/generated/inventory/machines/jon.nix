@@ -9,6 +9,7 @@ runtime.machine {
     "laptop"
     "linux"
     "mixed"
+    "named"
     "nixos"
   ];
   instances = {

@@ -9,6 +9,8 @@ runtime.machine {
     "darwin"
     "everyone"
     "mixed"
+    "named"
+    "notJon"
   ];
   instances = {
     vpn.peer = { };

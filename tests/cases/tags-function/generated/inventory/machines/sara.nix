@@ -8,7 +8,9 @@ runtime.machine {
     "everyone"
     "laptop"
     "linux"
+    "named"
     "nixos"
+    "notJon"
   ];
   instances = {
     vpn.controller = { };
