@@ -558,3 +558,37 @@ fn computed_imports_are_followed() {
     assert_eq!(instances, ["mesh"]);
     assert_eq!(machines, ["jon"]);
 }
+
+#[test]
+fn clan_config_module_functions_get_self_and_inputs() {
+    let flake = r#"{
+  inputs.clan-core.url = "git+https://git.clan.lol/clan/clan-core";
+  outputs =
+    inputs@{ self, clan-core, ... }:
+    let
+      clan = clan-core.lib.clan {
+        inherit self;
+        imports = [ ./clan.nix ];
+      };
+    in
+    {
+      inherit (clan.config) nixosConfigurations;
+      hosts = [ "jon" "sara" ];
+    };
+}
+"#;
+    let clan = r#"{ self, inputs, lib, config, ... }:
+{
+  modules.svc = { roles.peer = { }; };
+  inventory.machines = lib.genAttrs self.hosts (_: { });
+  inventory.instances.mesh = {
+    module.name = "svc";
+    roles.peer.tags.all = { };
+    roles.peer.extraModules = [ inputs.clan-core.nixosModules.default ];
+  };
+}
+"#;
+    let (instances, machines) = read(&[("flake.nix", flake), ("clan.nix", clan)]);
+    assert_eq!(instances, ["mesh"]);
+    assert_eq!(machines, ["jon", "sara"]);
+}

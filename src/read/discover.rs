@@ -469,13 +469,59 @@ impl<'a> Discovery<'a> {
                     v = self.ev.force(&t)?;
                 }
                 V::Lambda(_) => {
-                    let args = Thunk::ready(opaque_val("", v.span));
+                    let args = self.module_args(&v);
                     v = self.ev.apply(v.clone(), args, v.span)?;
                 }
                 _ => break,
             }
         }
         Ok(v)
+    }
+
+    /// The arguments a module function is called with: unknown module arguments, except
+    /// `self` and `inputs`, which are the flake and its inputs when discovery knows them (a
+    /// flake whose outputs it called itself).
+    fn module_args(&mut self, function: &Val) -> Thunk {
+        let span = function.span;
+        let unknown = opaque_val("", span);
+        let (V::Lambda(closure), Some((inputs, me))) = (&function.v, &self.ev.flake_self) else {
+            return Thunk::ready(unknown);
+        };
+        // `args@{ … }` may read any argument through `args`: all stay unknown then.
+        let Some(rnix::ast::Param::Pattern(pattern)) = closure.lambda.param() else {
+            return Thunk::ready(unknown);
+        };
+        if pattern.pat_bind().is_some() {
+            return Thunk::ready(unknown);
+        }
+        let (inputs, me) = (inputs.clone(), me.clone());
+        let mut args = super::eval::AttrMap::new();
+        for entry in pattern.pat_entries() {
+            let Some(ident) = entry.ident() else { continue };
+            let name = ident.syntax().text().to_string();
+            let value = match name.as_str() {
+                "self" => Val {
+                    v: V::Attrs(me.clone()),
+                    span,
+                },
+                "inputs" => Val {
+                    v: V::Attrs(inputs.clone()),
+                    span,
+                },
+                _ => self.ev.opaque_select(&unknown, &name, span),
+            };
+            args.insert(
+                Rc::from(name.as_str()),
+                super::eval::Binding {
+                    thunk: Thunk::ready(value),
+                    key_span: span,
+                },
+            );
+        }
+        Thunk::ready(Val {
+            v: V::Attrs(Rc::new(args)),
+            span,
+        })
     }
 
     /// A framework module (flake-parts, adios-flake, …): a path, a function or an attribute
