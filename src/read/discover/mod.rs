@@ -1,20 +1,23 @@
 //! Finds every definition of the inventory in a flake, in the forms real fleets use:
 //! plain `outputs = …: { inventory = …; }`, calls whose argument holds an `inventory`
-//! (`clan-core.lib.clan { … }`, `buildClan { … }`), flake-parts `mkFlake` modules with
-//! `inventory = …` or `clan = { … }` (and their local `imports`), clan configs with `imports`,
-//! `meta`, `modules` and `machines`, `<flake>/inventory.json` and `<flake>/machines/<name>/`.
+//! (`clan-core.lib.clan { … }`, `buildClan { … }`) wherever they are made (let-bound values,
+//! applied imports), the arguments of framework calls (`mkFlake`: flake-parts' two-argument
+//! and adios-flake's one-argument form) with their `flake = …`, `clan = …`, `inventory = …`,
+//! `imports` and `modules`, clan configs with `imports`, `meta`, `modules` and `machines`,
+//! `inventory.tags` functions, `<flake>/inventory.json` and `<flake>/machines/<name>/`.
 //!
 //! It evaluates only what it must to find these; everything else in flake.nix (packages,
-//! `specialArgs`, NixOS modules) is never forced, so it cannot cause an error.
+//! `specialArgs`, NixOS modules) is never forced, so it cannot cause an error — unless it may
+//! hide part of the clan config, which `unfollowed` reports. `flake_self` gives `outputs` and
+//! module functions the flake as `self`.
 
 use super::data::{Data, DataKind, Entry};
-use super::eval::{Evaluator, Thunk, V, Val, opaque_val};
+use super::eval::{Evaluator, Thunk, V, Val};
 use super::json;
 use crate::diagnostics::{Diagnostic, Kind, Span};
 use rowan::ast::AstNode;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 /// A service module registered by name (`modules.<name> = ./services/x;`).
 pub struct ModuleDef {
@@ -37,6 +40,9 @@ pub struct Found {
     pub files: Vec<PathBuf>,
     pub diagnostics: Vec<Diagnostic>,
 }
+
+mod flake_self;
+mod unfollowed;
 
 pub struct Discovery<'a> {
     ev: &'a mut Evaluator,
@@ -137,145 +143,6 @@ impl<'a> Discovery<'a> {
         Ok(())
     }
 
-    /// Calls `outputs` as Nix does, with the inputs and `self`, the flake itself: its
-    /// `outPath` is the flake's directory, `self.inputs` its inputs, and `self.<output>` what
-    /// `outputs` defines. The names of the outputs come from a first call in which every input
-    /// is unknown; when they cannot be known that way (a framework computes the outputs),
-    /// `self` stays an unknown input (`inputs.self`).
-    fn apply_outputs(&mut self, outputs: &Val) -> Result<Val, Diagnostic> {
-        let span = outputs.span;
-        let calls_before = self.ev.calls.len();
-        let first = self.ev.apply(
-            outputs.clone(),
-            Thunk::ready(opaque_val("inputs", span)),
-            span,
-        )?;
-        let V::Attrs(output_names) = &first.v else {
-            return Ok(first);
-        };
-        let V::Lambda(closure) = &outputs.v else {
-            return Ok(first);
-        };
-        // The input names: declared ones, and those the pattern asks for (flake registry).
-        let mut names: Vec<Rc<str>> = self
-            .found
-            .inputs
-            .keys()
-            .map(|k| Rc::from(k.as_str()))
-            .collect();
-        if let Some(rnix::ast::Param::Pattern(p)) = closure.lambda.param() {
-            for e in p.pat_entries() {
-                if let Some(i) = e.ident() {
-                    names.push(Rc::from(i.syntax().text().to_string().as_str()));
-                }
-            }
-        }
-        // Nothing of the first call is kept: what it recorded is recorded again below.
-        self.ev.calls.truncate(calls_before);
-        let result_cell: Rc<std::cell::RefCell<Option<Thunk>>> = Rc::default();
-        let binding = |thunk: Thunk| super::eval::Binding {
-            thunk,
-            key_span: span,
-        };
-        // As in Nix, `self.outPath` is a string: the path of the flake's source. Strings that
-        // name paths of the flake are read as those paths (see `force_data`).
-        let path = |p: &Path| {
-            Thunk::ready(Val {
-                v: V::Str(p.display().to_string().into()),
-                span,
-            })
-        };
-        let inputs_cell: Rc<std::cell::RefCell<Option<Thunk>>> = Rc::default();
-        let mut self_map = super::eval::AttrMap::new();
-        for name in output_names.keys() {
-            let cell = result_cell.clone();
-            let key = name.clone();
-            let thunk = Thunk::deferred(
-                span,
-                Box::new(move |ev: &mut Evaluator| {
-                    let result = cell.borrow().clone().expect("set before use");
-                    let r = ev.force(&result)?;
-                    match &r.v {
-                        V::Attrs(m) => match m.get(&key) {
-                            Some(b) => ev.force(&b.thunk.clone()),
-                            None => Ok(Val {
-                                v: opaque_val("inputs", span).v,
-                                span,
-                            }),
-                        },
-                        _ => Ok(r.clone()),
-                    }
-                }),
-            );
-            self_map.insert(name.clone(), binding(thunk));
-        }
-        let root = self.ev.root.clone();
-        self_map.insert("outPath".into(), binding(path(&root)));
-        let mut source_info = super::eval::AttrMap::new();
-        source_info.insert("outPath".into(), binding(path(&root)));
-        self_map.insert(
-            "sourceInfo".into(),
-            binding(Thunk::ready(Val {
-                v: V::Attrs(Rc::new(source_info)),
-                span,
-            })),
-        );
-        self_map.insert(
-            "_type".into(),
-            binding(Thunk::ready(Val {
-                v: V::Str("flake".into()),
-                span,
-            })),
-        );
-        {
-            let cell = inputs_cell.clone();
-            self_map.insert(
-                "inputs".into(),
-                binding(Thunk::deferred(
-                    span,
-                    Box::new(move |ev: &mut Evaluator| {
-                        let inputs = cell.borrow().clone().expect("set before use");
-                        ev.force(&inputs)
-                    }),
-                )),
-            );
-        }
-        let self_map = Rc::new(self_map);
-        let mut inputs_map = super::eval::AttrMap::new();
-        for name in names {
-            if &*name == "self" {
-                continue;
-            }
-            let thunk = Thunk::ready(self.ev.opaque_select(
-                &opaque_val("inputs", span),
-                &name,
-                span,
-            ));
-            inputs_map.insert(name, binding(thunk));
-        }
-        inputs_map.insert(
-            "self".into(),
-            binding(Thunk::ready(Val {
-                v: V::Attrs(self_map.clone()),
-                span,
-            })),
-        );
-        let inputs_map = Rc::new(inputs_map);
-        let inputs = Thunk::ready(Val {
-            v: V::Attrs(inputs_map.clone()),
-            span,
-        });
-        *inputs_cell.borrow_mut() = Some(inputs.clone());
-        self.ev.flake_self = Some((inputs_map, self_map));
-        let outputs_fn = outputs.clone();
-        let result = Thunk::deferred(
-            span,
-            Box::new(move |ev: &mut Evaluator| ev.apply(outputs_fn, inputs, span)),
-        );
-        *result_cell.borrow_mut() = Some(result.clone());
-        self.ev.force(&result)
-    }
-
     /// Flake outputs (the value of `outputs`, or a framework's `flake = …`): an inventory, a
     /// `clan` config, and the clan calls its attributes make.
     fn outputs(&mut self, result: &Val) -> Result<(), Diagnostic> {
@@ -359,99 +226,6 @@ impl<'a> Discovery<'a> {
         Ok(())
     }
 
-    /// Every call of a clan constructor or framework written in a file the reader read must
-    /// have been evaluated (and so followed): one that was not hides part of the clan config.
-    /// Likewise a file the outputs import that cannot be read, and, when the flake defines no
-    /// clan config the reader could find, any part of the outputs that could not be evaluated.
-    fn unfollowed_calls(&mut self) {
-        use rnix::SyntaxKind as K;
-        let recorded: HashSet<Span> = self.ev.calls.iter().map(|c| c.span).collect();
-        let mut files: Vec<(crate::diagnostics::FileId, rnix::ast::Expr)> = self
-            .ev
-            .files
-            .values()
-            .filter_map(|f| f.root.as_ref().ok().map(|r| (f.id, r.clone())))
-            .collect();
-        files.sort_by_key(|(id, _)| id.0);
-        let mut missed = Vec::new();
-        for (id, root) in files {
-            // Only a file that names a clan constructor or framework can call one: the
-            // inventory's own large files are not walked again.
-            let text = self.ev.sources.text(id);
-            if !["clan", "Clan", "mkFlake", "evalFlakeModule"]
-                .iter()
-                .any(|w| text.contains(w))
-            {
-                continue;
-            }
-            for node in root.syntax().descendants() {
-                if node.kind() != K::NODE_APPLY {
-                    continue;
-                }
-                let Some(function) = rnix::ast::Apply::cast(node.clone()).and_then(|a| a.lambda())
-                else {
-                    continue;
-                };
-                let Some(name) = last_name(&function) else {
-                    continue;
-                };
-                if call_kind(&name) == CallKind::Other {
-                    continue;
-                }
-                let span = Span::new(id, node.text_range());
-                if !recorded.contains(&span) {
-                    missed.push((span, name));
-                }
-            }
-        }
-        let hidden: Vec<&Diagnostic> = self
-            .swallowed
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d.kind,
-                    Kind::Syntax | Kind::MissingFile | Kind::BadImport | Kind::Io
-                )
-            })
-            .collect();
-        let mut out = Vec::new();
-        for (span, name) in missed {
-            let mut d = Diagnostic::at(
-                Kind::NotStatic,
-                span,
-                format!(
-                    "this call of `{name}` was not followed: the reader never reached it, so the clan configuration it may define cannot be read"
-                ),
-            )
-            .with_label("not followed");
-            let hint = match self.swallowed.iter().find(|d| d.span.is_some()) {
-                Some(cause) => {
-                    d = d.with_note(
-                        cause.span.expect("filtered"),
-                        format!("reading the outputs stopped here: {}", cause.message),
-                    );
-                    "make the outputs that lead to it readable (see the note), or write the clan call where discovery looks: `outputs`, a framework's `flake = …`, `clan = …`, `imports`"
-                }
-                None => {
-                    "write the clan call where discovery looks: `outputs`, a framework's `flake = …`, `clan = …`, `imports`"
-                }
-            };
-            out.push(d.with_hint(hint));
-        }
-        for cause in hidden {
-            out.push(unfollowed(
-                cause.clone(),
-                "a file the flake's outputs import",
-            ));
-        }
-        if out.is_empty() && !self.clan_found && !self.swallowed.is_empty() {
-            for cause in &self.swallowed {
-                out.push(unfollowed(cause.clone(), "part of the flake's outputs"));
-            }
-        }
-        self.found.diagnostics.extend(out);
-    }
-
     /// Forces a module value: a path is imported, a function is called with unknown arguments.
     fn module_value(&mut self, thunk: &Thunk) -> Result<Val, Diagnostic> {
         let mut v = self.ev.force(thunk)?;
@@ -476,52 +250,6 @@ impl<'a> Discovery<'a> {
             }
         }
         Ok(v)
-    }
-
-    /// The arguments a module function is called with: unknown module arguments, except
-    /// `self` and `inputs`, which are the flake and its inputs when discovery knows them (a
-    /// flake whose outputs it called itself).
-    fn module_args(&mut self, function: &Val) -> Thunk {
-        let span = function.span;
-        let unknown = opaque_val("", span);
-        let (V::Lambda(closure), Some((inputs, me))) = (&function.v, &self.ev.flake_self) else {
-            return Thunk::ready(unknown);
-        };
-        // `args@{ … }` may read any argument through `args`: all stay unknown then.
-        let Some(rnix::ast::Param::Pattern(pattern)) = closure.lambda.param() else {
-            return Thunk::ready(unknown);
-        };
-        if pattern.pat_bind().is_some() {
-            return Thunk::ready(unknown);
-        }
-        let (inputs, me) = (inputs.clone(), me.clone());
-        let mut args = super::eval::AttrMap::new();
-        for entry in pattern.pat_entries() {
-            let Some(ident) = entry.ident() else { continue };
-            let name = ident.syntax().text().to_string();
-            let value = match name.as_str() {
-                "self" => Val {
-                    v: V::Attrs(me.clone()),
-                    span,
-                },
-                "inputs" => Val {
-                    v: V::Attrs(inputs.clone()),
-                    span,
-                },
-                _ => self.ev.opaque_select(&unknown, &name, span),
-            };
-            args.insert(
-                Rc::from(name.as_str()),
-                super::eval::Binding {
-                    thunk: Thunk::ready(value),
-                    key_span: span,
-                },
-            );
-        }
-        Thunk::ready(Val {
-            v: V::Attrs(Rc::new(args)),
-            span,
-        })
     }
 
     /// A framework module (flake-parts, adios-flake, …): a path, a function or an attribute
