@@ -71,6 +71,16 @@ fn control() {
         ("trace", r#"builtins.trace "message" 1"#),
         ("trace-forces-message", r#"builtins.trace (throw "m") 1"#),
         ("trace-value", "builtins.trace { a = 1; } [ 2 ]"),
+        (
+            "tryEval-deepSeq",
+            r#"builtins.tryEval (builtins.deepSeq [ (throw "x") ] 1)"#,
+        ),
+        (
+            "tryEval-elemAt-propagates",
+            "builtins.tryEval (builtins.elemAt [ ] 0)",
+        ),
+        ("tryEval-typeOf", "builtins.typeOf (builtins.tryEval 1)"),
+        ("trace-function", "builtins.trace (x: x) 1"),
     ]);
 }
 
@@ -104,6 +114,14 @@ fn types() {
         ),
         ("functionArgs-builtin", "builtins.functionArgs builtins.map"),
         ("functionArgs-not-function", "builtins.functionArgs 1"),
+        (
+            "functionArgs-at-ellipsis",
+            "builtins.functionArgs ({ a, ... }@x: a)",
+        ),
+        (
+            "functionArgs-let",
+            "let f = { a ? 1, b }: a; in builtins.functionArgs f",
+        ),
     ]);
 }
 
@@ -262,6 +280,53 @@ fn lists() {
             "groupBy-unicode",
             r#"builtins.groupBy (x: x) [ "é" "a" "é" ]"#,
         ),
+        (
+            "sort-lists",
+            "builtins.sort builtins.lessThan [ [ 1 2 ] [ 1 ] [ ] [ 0 5 ] ]",
+        ),
+        ("elem-functions", "builtins.elem (x: x) [ (x: x) ]"),
+        (
+            "foldl-add",
+            "builtins.foldl' builtins.add 0 (builtins.genList (x: x) 100)",
+        ),
+        (
+            "concatLists-genList",
+            "builtins.length (builtins.concatLists (builtins.genList (x: [ x x ]) 10))",
+        ),
+        (
+            "double-underscore",
+            "__filter (x: x > 1) (__genList (x: x) 4)",
+        ),
+        ("double-underscore-global-name", "__map (x: x) [ 1 ]"),
+        (
+            "sort-not-an-order",
+            "map (n: map (c: builtins.sort c (builtins.genList (i: builtins.bitXor (i * 7) 5) n)) [ (a: b: true) (a: b: false) (a: b: a <= b) (a: b: builtins.bitAnd (a + b) 1 == 0) (a: b: builtins.bitAnd (a * b) 2 == 0) ]) [ 0 1 2 3 5 7 8 13 14 15 16 29 40 57 100 ]",
+        ),
+        (
+            "sort-less-or-equal-records",
+            "map (x: x.n) (builtins.sort (a: b: a.k <= b.k) (builtins.genList (i: { k = builtins.div (builtins.bitXor i 11) 4; n = i; }) 37))",
+        ),
+        (
+            "elem-same-function",
+            "let f = x: x; in builtins.elem f [ f ]",
+        ),
+        (
+            "elem-cyclic",
+            "let s = { a = s; }; in builtins.elem s [ s ]",
+        ),
+        (
+            "elem-derivations",
+            r#"builtins.elem { type = "derivation"; outPath = "a"; x = 1; } [ { type = "derivation"; outPath = "a"; x = 2; } ]"#,
+        ),
+        ("elem-int-float", "builtins.elem 1 [ 1.0 ]"),
+        (
+            "lessThan-same-function",
+            "let f = x: x; in builtins.lessThan [ f 1 ] [ f 2 ]",
+        ),
+        (
+            "lessThan-functions",
+            "builtins.lessThan [ (x: x) ] [ (x: x) ]",
+        ),
     ]);
 }
 
@@ -353,6 +418,31 @@ fn attrs() {
         (
             "mkForce-is-a-set",
             "let o = { _type = \"override\"; content = 1; priority = 50; }; in builtins.attrNames o",
+        ),
+        (
+            "mapAttrs-not-set",
+            r#"builtins.mapAttrs (n: v: v) (throw "x")"#,
+        ),
+        (
+            "listToAttrs-element-throws",
+            r#"builtins.listToAttrs [ { name = "a"; value = 1; } (throw "x") ]"#,
+        ),
+        (
+            "zipAttrsWith-element-throws",
+            r#"builtins.zipAttrsWith (n: v: v) [ { a = 1; } (throw "x") ]"#,
+        ),
+        (
+            "catAttrs-element-throws",
+            r#"builtins.catAttrs "a" [ { a = 1; } (throw "x") ]"#,
+        ),
+        (
+            "intersectAttrs-throws",
+            r#"builtins.intersectAttrs (throw "x") { }"#,
+        ),
+        ("hasAttr-throws", r#"builtins.hasAttr "a" (throw "x")"#),
+        (
+            "attrValues-readDir",
+            "builtins.attrValues (builtins.readDir ./dir)",
         ),
     ]);
 }
@@ -450,6 +540,31 @@ fn strings() {
         (
             "parseDrvName",
             r#"map builtins.parseDrvName [ "hello-2.1-x" "nix-2.8.0" "foo-bar" "a-b-1" "plain" "x-" ]"#,
+        ),
+        (
+            "match-unicode-group",
+            r#"with builtins; [ (match "(.*)" "é") (split "(é)" "aéb") (match "(.)(.)" "é") ]"#,
+        ),
+        (
+            "replaceStrings-unused-to",
+            r#"builtins.replaceStrings [ "a" ] [ (throw "x") ] "b""#,
+        ),
+        ("toString-toString-int", "toString { __toString = s: 1; }"),
+        (
+            "toJSON-toString-int",
+            "builtins.toJSON { __toString = s: 1; }",
+        ),
+        (
+            "compareVersions-more",
+            r#"map (p: builtins.compareVersions (builtins.elemAt p 0) (builtins.elemAt p 1)) [ [ "1.0" "1.0.0" ] [ "1.0.0" "1.0" ] [ "a" "b" ] [ "1a" "1" ] [ "1pre" "1pre" ] [ "" "" ] ]"#,
+        ),
+        (
+            "stringLength-toString",
+            "builtins.stringLength (toString 1.5)",
+        ),
+        (
+            "match-groups-libstdcxx",
+            r#"with builtins; [ (match "(a|ab)(bc|c)" "abc") (split "(a|ab)(bc|c)" "xabcx") (match "(a*)(ab)?b?" "aab") (match "(a?)((ab)?)(b?)" "ab") ]"#,
         ),
     ]);
 }
@@ -553,6 +668,10 @@ fn json() {
         ),
         ("fromJSON-comment", r#"builtins.fromJSON "[1 /* c */]""#),
         ("fromJSON-not-string", "builtins.fromJSON 1"),
+        (
+            "toJSON-more-floats",
+            "map builtins.toJSON [ 1.0e-300 123456.0 100000.0 1000000.0 0.0001 0.00001 2.5e10 ]",
+        ),
     ]);
 }
 
@@ -600,6 +719,27 @@ fn reader_guarantees() {
         "builtins.length (builtins.sort (a: b: a == b || builtins.bitAnd a 1 == 0) (builtins.genList (x: x) 200))",
         serde_json::json!(200),
     );
+    // Comparing values nested deeper than the evaluator's limit is an error, not a crash (on a
+    // stack as large as the one the binary runs the evaluator on).
+    let deep = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let dir = repo_root().join("tests/builtins");
+            inventory_gen::read::eval::eval_expression_json(
+                &dir,
+                "let deep = n: builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) n); in builtins.elem (deep 450) [ (deep 450) ]",
+                &[],
+            )
+            .map_err(|d| d.message)
+        })
+        .expect("thread")
+        .join()
+        .expect("no crash");
+    assert!(
+        deep.as_ref()
+            .is_err_and(|m| m.contains("nested too deeply")),
+        "{deep:?}"
+    );
     // Opaque values: unknown where needed, untouched where not.
     gives(
         "builtins.length (map (x: x.y) [ inputs.a inputs.b ])",
@@ -639,5 +779,42 @@ fn reader_guarantees() {
     gives(
         "baseNameOf (toString ./dir/a.txt)",
         serde_json::json!("a.txt"),
+    );
+}
+
+/// `readDir` calls what is neither a file, a directory nor a link `unknown`, as Nix does: a
+/// named pipe made at test time.
+#[test]
+fn read_dir_unknown() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(dir.path().join("file"), "x").expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !made {
+        eprintln!("SKIP read_dir_unknown: mkfifo is not available");
+        return;
+    }
+    let mismatches = differential(
+        dir.path(),
+        &[
+            ("readDir-pipe", "builtins.readDir ./."),
+            ("pathExists-pipe", "builtins.pathExists ./pipe"),
+        ],
+        false,
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    // Nix would block reading the pipe; the reader refuses it without opening it.
+    let read = inventory_gen::read::eval::eval_expression_json(
+        dir.path(),
+        "builtins.readFile ./pipe",
+        &[],
+    );
+    assert!(
+        read.as_ref()
+            .is_err_and(|d| d.message.contains("not a regular file")),
+        "{read:?}"
     );
 }

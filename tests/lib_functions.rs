@@ -17,6 +17,25 @@ fn check(test: &str, cases: &[(&str, &str)]) {
         return;
     }
     let dir = repo_root().join("tests/lib_functions");
+    // Cases not named `error-…` must succeed in Nix, so that "both fail" never hides a
+    // mistake in a case.
+    let mut batch = String::from("let lib = import <nixpkgs/lib>; in {\n");
+    for (i, (name, expr)) in cases.iter().enumerate() {
+        if !name.starts_with("error") {
+            batch.push_str(&format!("c{i} = ({expr}\n);\n"));
+        }
+    }
+    batch.push('}');
+    if let Err(e) = common::nix_eval_json(&dir, &batch) {
+        panic!("{test}: a case not named `error-…` fails in Nix: {e}");
+    }
+    // And those named `error-…` fail in Nix.
+    for (name, expr) in cases.iter().filter(|(name, _)| name.starts_with("error")) {
+        let nix = format!("let lib = import <nixpkgs/lib>; in ({expr}\n)");
+        if let Ok(v) = common::nix_eval_json(&dir, &nix) {
+            panic!("{test}: case {name} succeeds in Nix (with {v})");
+        }
+    }
     let mismatches = differential(&dir, cases, true);
     assert!(
         mismatches.is_empty(),
@@ -173,7 +192,7 @@ lib_tests! {
         ("unicode", "lib.removePrefix \"é\" \"éa\""),
         ("out-path-kept", "(lib.removePrefix \"x\" { outPath = \"abc\"; a = 1; }).a"),
         ("lists-namespace", "lib.lists.removePrefix [ 1 ] [ 1 2 3 ]"),
-        ("lists-namespace-error", "lib.lists.removePrefix [ 2 ] [ 1 2 3 ]"),
+        ("error-lists-namespace", "lib.lists.removePrefix [ 2 ] [ 1 2 3 ]"),
         ("error-int", "lib.removePrefix \"a\" 5"),
     ];
     remove_suffix: [
@@ -187,8 +206,8 @@ lib_tests! {
         ("sum", "lib.foldl' (a: b: a + b) 0 [ 1 2 3 ]"),
         ("empty", "lib.foldl' (a: b: a + b) 7 [ ]"),
         ("order", "lib.foldl' (a: b: a + b) \"\" [ \"a\" \"b\" \"c\" ]"),
-        ("forces-initial", "lib.foldl' (a: b: b) (throw \"no\") [ 1 ]"),
-        ("steps-forced", "lib.foldl' (a: b: if b == 2 then throw \"no\" else b) 0 [ 1 2 3 ]"),
+        ("error-forces-initial", "lib.foldl' (a: b: b) (throw \"no\") [ 1 ]"),
+        ("error-steps-forced", "lib.foldl' (a: b: if b == 2 then throw \"no\" else b) 0 [ 1 2 3 ]"),
         ("elements-lazy", "lib.foldl' (a: b: a + 1) 0 [ (throw \"no\") (throw \"no\") ]"),
         ("lists-namespace", "lib.lists.foldl' (a: b: a ++ [ b ]) [ ] [ 1 2 ]"),
         ("error-not-list", "lib.foldl' (a: b: a) 0 1"),
@@ -211,7 +230,7 @@ lib_tests! {
         ("scalar", "lib.flatten 5"),
         ("empty", "lib.flatten [ ]"),
         ("sets-kept", "lib.flatten [ { a = [ 1 ]; } ]"),
-        ("elements-forced", "lib.foldr (_: n: n + 1) 0 (lib.flatten [ 1 (throw \"no\") ])"),
+        ("error-elements-forced", "lib.foldr (_: n: n + 1) 0 (lib.flatten [ 1 (throw \"no\") ])"),
     ];
     unique: [
         ("ints", "lib.unique [ 3 1 3 2 1 ]"),
@@ -219,6 +238,8 @@ lib_tests! {
         ("empty", "lib.unique [ ]"),
         ("single-lazy", "lib.foldr (_: n: n + 1) 0 (lib.unique [ (throw \"no\") ])"),
         ("int-float", "lib.unique [ 1 1.0 ]"),
+        ("same-function", "let f = x: x; in lib.foldr (_: n: n + 1) 0 (lib.unique [ f f (x: x) ])"),
+        ("derivations-by-outPath", "lib.foldr (_: n: n + 1) 0 (lib.unique [ { type = \"derivation\"; outPath = \"/x\"; a = 1; } { type = \"derivation\"; outPath = \"/x\"; a = 2; } ])"),
         ("all-unique", "[ (lib.allUnique [ 1 2 ]) (lib.allUnique [ 1 1 ]) ]"),
         ("error-not-list", "lib.unique 1"),
     ];
@@ -249,7 +270,7 @@ lib_tests! {
         ("default-lazy", "lib.attrByPath [ \"a\" ] (throw \"no\") { a = 1; }"),
         ("has-attr-by-path", "[ (lib.hasAttrByPath [ \"a\" \"b\" ] { a.b = 1; }) (lib.hasAttrByPath [ \"a\" \"c\" ] { a.b = 1; }) (lib.hasAttrByPath [ ] 1) ]"),
         ("get-attr-from-path", "lib.getAttrFromPath [ \"a\" \"b\" ] { a.b = 1; }"),
-        ("get-attr-from-path-missing", "lib.getAttrFromPath [ \"a\" \"x\" ] { a.b = 1; }"),
+        ("error-get-attr-from-path-missing", "lib.getAttrFromPath [ \"a\" \"x\" ] { a.b = 1; }"),
         ("error-path-element", "lib.attrByPath [ 1 ] 0 { }"),
     ];
     set_attr_by_path: [
@@ -282,7 +303,7 @@ lib_tests! {
         ("false", "lib.mkIf false 1"),
         ("lazy", "(lib.mkIf (throw \"no\") (throw \"no\"))._type"),
         ("assert", "(lib.mkAssert true \"m\" 1)"),
-        ("assert-fails", "(lib.mkAssert false \"m\" 1)"),
+        ("error-assert-fails", "(lib.mkAssert false \"m\" 1)"),
     ];
     mk_priorities: [
         ("force", "lib.mkForce 1"),
@@ -303,22 +324,22 @@ lib_tests! {
         ("module", "(lib.last (lib.modules.importApply ./module.nix { greeting = \"hi\"; }).imports { config = { }; }).message"),
         ("file", "(lib.modules.importApply ./module.nix { }).\"_file\" == ./module.nix"),
         ("lazy-import", "(lib.modules.importApply ./missing.nix { })._file == ./missing.nix"),
-        ("not-at-top-level", "(lib.importApply ./module.nix { }).imports"),
+        ("error-not-at-top-level", "(lib.importApply ./module.nix { }).imports"),
         ("set-default-module-location", "(lib.setDefaultModuleLocation ./plain.nix { a = 1; }).imports"),
     ];
     list_helpers: [
         ("toList", "[ (lib.toList 1) (lib.toList [ 1 ]) ]"),
         ("last", "lib.last [ 1 2 3 ]"),
-        ("last-empty", "lib.last [ ]"),
+        ("error-last-empty", "lib.last [ ]"),
         ("init", "lib.init [ 1 2 3 ]"),
-        ("init-empty", "lib.init [ ]"),
+        ("error-init-empty", "lib.init [ ]"),
         ("imap0", "lib.imap0 (i: x: [ i x ]) [ \"a\" \"b\" ]"),
         ("imap1", "lib.imap1 (i: x: i * x) [ 10 20 ]"),
         ("imap-lazy", "lib.last (lib.imap0 (i: x: if i == 0 then throw \"no\" else x) [ 1 2 ])"),
         ("singleton-forEach", "lib.forEach (lib.singleton 2) (x: x * 3)"),
         ("take-drop", "[ (lib.take 2 [ 1 2 3 ]) (lib.drop 2 [ 1 2 3 ]) (lib.take 5 [ 1 ]) (lib.drop 5 [ 1 ]) ]"),
         ("take-count-lazy-on-empty", "lib.take (throw \"no\") [ ]"),
-        ("take-negative", "lib.take (-1) [ 1 ]"),
+        ("error-take-negative", "lib.take (-1) [ 1 ]"),
         ("sublist", "[ (lib.sublist 1 2 [ 1 2 3 4 ]) (lib.sublist 3 9 [ 1 2 3 4 ]) ]"),
         ("reverse-range", "[ (lib.reverseList [ 1 2 3 ]) (lib.range 2 5) (lib.range 3 1) ]"),
         ("replicate", "lib.replicate 3 \"x\""),
@@ -333,7 +354,7 @@ lib_tests! {
         ("splitString-int-sep", "lib.splitString 1 \"a1b\""),
         ("splitString-unicode", "lib.splitString \"é\" \"aébé\""),
         ("toLower-toUpper", "[ (lib.toLower \"AbC-é\") (lib.toUpper \"aBc-é\") ]"),
-        ("toLower-error", "lib.toLower 1"),
+        ("error-toLower", "lib.toLower 1"),
         ("stringToCharacters", "lib.stringToCharacters \"abc\""),
         ("escape", "lib.escape [ \"$\" \"\\\"\" ] \"a$b\\\"c\""),
         ("strings-replicate", "lib.strings.replicate 3 \"ab\""),
@@ -347,7 +368,7 @@ lib_tests! {
         ("mergeAttrs", "lib.mergeAttrs { a = 1; b = 1; } { b = 2; }"),
         ("defaultTo-mapNullable", "[ (lib.defaultTo 1 null) (lib.defaultTo 1 2) (lib.mapNullable (x: x + 1) null) (lib.mapNullable (x: x + 1) 1) ]"),
         ("throwIf", "[ (lib.throwIf false \"m\" 1) (lib.throwIfNot true \"m\" 2) ]"),
-        ("throwIf-throws", "lib.throwIf true \"m\" 1"),
+        ("error-throwIf-throws", "lib.throwIf true \"m\" 1"),
     ];
     builtin_aliases: [
         ("attrNames-attrValues", "[ (lib.attrNames { b = 1; a = 2; }) (lib.attrValues { b = 1; a = 2; }) ]"),
@@ -361,9 +382,9 @@ lib_tests! {
         ("zipAttrsWith", "lib.zipAttrsWith (n: vs: vs) [ { a = 1; } { a = 2; } ]"),
         ("concatStringsSep-join", "[ (lib.concatStringsSep \",\" [ \"a\" \"b\" ]) (lib.join \"-\" [ \"a\" \"b\" ]) (lib.strings.join \"+\" [ \"c\" ]) ]"),
         ("concatStringsSep-out-path", "lib.concatStringsSep \"/\" [ { outPath = \"x\"; } \"y\" ]"),
-        ("concatStringsSep-error-int", "lib.concatStringsSep \",\" [ 1 ]"),
+        ("error-concatStringsSep-int", "lib.concatStringsSep \",\" [ 1 ]"),
         ("namespaces", "[ (lib.attrsets.attrNames { a = 1; }) (lib.lists.length [ 1 ]) (lib.strings.stringLength \"abc\") (lib.trivial.seq 1 2) (lib.strings.isString \"a\") ]"),
-        ("not-in-that-namespace", "lib.attrsets.length [ ]"),
+        ("error-not-in-that-namespace", "lib.attrsets.length [ ]"),
         ("arithmetic", "[ (lib.add 1 2) (lib.sub 5 3) (lib.mul 2 3) (lib.div 7 2) (lib.lessThan 1 2) (lib.trivial.bitAnd 6 3) ]"),
         ("strings", "[ (lib.substring 1 2 \"abcd\") (lib.replaceStrings [ \"a\" ] [ \"b\" ] \"aa\") (lib.typeOf 1) (lib.toString 5) ]"),
         ("filter-hasSuffix", "lib.filter (lib.hasSuffix \".nix\") [ \"a.nix\" \"b\" ]"),
@@ -374,12 +395,42 @@ lib_tests! {
         ("functionArgs", "[ (lib.functionArgs ({ a, b ? 1 }: a)) (lib.functionArgs { __functor = self: { c }: c; }) (lib.functionArgs { __functor = self: x: x; __functionArgs = { d = true; }; }) ]"),
         ("toFunction", "[ (lib.toFunction 5 null) (lib.toFunction (x: x + 1) 1) ]"),
     ];
+    files_and_versions: [
+        ("importJSON", "lib.importJSON ./data.json"),
+        ("error-importJSON-missing", "lib.importJSON ./missing.json"),
+        ("modules-importJSON", "(lib.modules.importJSON ./data.json).config.machines"),
+        ("fileContents", "lib.fileContents ./text.txt"),
+        ("trim", "[ (lib.trim \" \\t a b \\n\") (lib.trim \"\") (lib.trim \" \\n \") (lib.strings.trim \"x\") ]"),
+        ("error-trim", "lib.trim 1"),
+        ("versions", "[ (lib.versionOlder \"1.2\" \"1.10\") (lib.versionAtLeast \"2.8\" \"2.8\") (lib.versionAtLeast \"2.7pre\" \"2.7\") ]"),
+        ("warn", "[ (lib.warn \"careful\" 1) (lib.warnIf false \"m\" 2) (lib.warnIfNot true \"m\" 3) ]"),
+        ("error-warn-needs-string", "lib.warn 1 2"),
+    ];
+    real_fleet_patterns: [
+        ("loader", "let files = lib.filter (lib.hasSuffix \".nix\") (lib.attrNames (builtins.readDir ./instances)); in lib.foldl' (acc: f: lib.recursiveUpdate acc (import (./instances + \"/${f}\"))) { } files"),
+        ("filterAttrs-readDir", "lib.attrNames (lib.filterAttrs (n: t: t == \"regular\" && lib.hasSuffix \".nix\" n) (builtins.readDir ./instances))"),
+        ("mapAttrs'-machines", "lib.mapAttrs' (n: _: lib.nameValuePair (lib.removeSuffix \".nix\" n) { tags = [ \"all\" ]; }) (builtins.readDir ./instances)"),
+        ("genAttrs-tags", "lib.genAttrs [ \"jon\" \"sara\" ] (name: { tags = lib.optional (name == \"jon\") \"server\"; })"),
+        ("optionalAttrs-merge", "{ a = 1; } // lib.optionalAttrs (lib.elem \"b\" [ \"b\" ]) { b = 2; }"),
+    ];
+    try_eval: [
+        ("last-empty-is-a-throw", "builtins.tryEval (lib.last [ ])"),
+        ("init-empty-is-a-throw", "builtins.tryEval (lib.init [ ])"),
+        ("throwIf", "builtins.tryEval (lib.throwIf true \"m\" 1)"),
+        ("throwIfNot-passes", "builtins.tryEval (lib.throwIfNot true \"m\" 1)"),
+        ("mkAssert", "builtins.tryEval (lib.mkAssert false \"m\" 1).condition"),
+        ("lists-removePrefix", "builtins.tryEval (lib.lists.removePrefix [ 2 ] [ 1 ])"),
+        ("warn-assert", "builtins.tryEval (lib.warn 1 2)"),
+        ("error-getAttrFromPath-aborts", "builtins.tryEval (lib.getAttrFromPath [ \"x\" ] { })"),
+        ("error-type-errors-escape", "builtins.tryEval (lib.filterAttrs (n: v: 1) { a = 1; })"),
+        ("error-missing-name-escapes", "builtins.tryEval (lib.mapAttrs' (n: v: { }) { a = 1; })"),
+    ];
     lib_attrset_helpers: [
         ("attrVals", "lib.attrVals [ \"a\" \"b\" ] { a = 1; b = 2; c = 3; }"),
         ("getAttrs", "lib.getAttrs [ \"a\" ] { a = 1; b = 2; }"),
         ("attrsToList", "lib.attrsToList { b = 2; a = 1; }"),
         ("foldlAttrs", "lib.foldlAttrs (acc: n: v: acc + n + v) \"\" { a = \"1\"; b = \"2\"; }"),
-        ("foldlAttrs-empty-forces-init", "lib.foldlAttrs (acc: n: v: acc) (throw \"no\") { }"),
+        ("error-foldlAttrs-empty-forces-init", "lib.foldlAttrs (acc: n: v: acc) (throw \"no\") { }"),
         ("mapAttrsRecursive", "lib.mapAttrsRecursive (path: v: lib.concatStringsSep \".\" path) { a.b = 1; c = 2; }"),
         ("mapAttrsRecursiveCond", "lib.mapAttrsRecursiveCond (s: !(s ? stop)) (path: v: path) { a.stop = 1; b.c = 2; }"),
         ("concatMapAttrs", "lib.concatMapAttrs (n: v: { ${n} = v; \"${n}2\" = v * 2; }) { a = 1; b = 2; }"),

@@ -2,6 +2,6 @@
   outputs =
     { self, nixpkgs, ... }:
     {
-      inventory.machines = nixpkgs.legacyPackages.x86_64-linux.hosts;
+      inventory.machines = nixpkgs.lib.genAttrs nixpkgs.machineNames (name: { });
     };
 }

@@ -46,9 +46,15 @@ fn message(ev: &mut Evaluator, t: &Thunk, span: Span) -> Result<Result<String, V
     }
 }
 
+/// The error of `throw text` at `span`: what `tryEval` catches. `lib` functions that throw
+/// (`throwIf`, `assertMsg`, …) make their errors with it.
+pub(crate) fn thrown(span: Span, text: &str) -> Diagnostic {
+    err(Kind::EvalError, span, format!("{THROWN}{text}"))
+}
+
 pub(crate) fn throw(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
     let text = message(ev, &args[0], span)?.unwrap_or_else(|_| "(a message not known)".into());
-    Err(err(Kind::EvalError, span, format!("{THROWN}{text}")))
+    Err(thrown(span, &text))
 }
 
 fn abort(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {

@@ -15,9 +15,10 @@
 //! This file holds the lookup, the shared helpers, and the `trivial` and `modules` families;
 //! `lib_attrs`, `lib_lists` and `lib_strings` hold the other families.
 
+use super::super::Evaluator;
 use super::super::errors::{err, not_static, type_error};
 use super::super::value::*;
-use super::super::{Evaluator, MAX_DEPTH};
+use super::support::{self, Coerce};
 use super::{Builtin, BuiltinDef, Namespace};
 use crate::diagnostics::{Diagnostic, Kind, Span};
 use crate::read::data::OverrideStyle;
@@ -191,47 +192,9 @@ macro_rules! known {
 }
 pub(super) use known;
 
-/// The attributes of a value nixpkgs sees as an attribute set: an attrset, or a priority
-/// wrapper (`lib.mkForce x` is `{ _type = "override"; priority; content; }` in nixpkgs).
-pub(super) fn as_attrs(v: &Val) -> Option<Rc<AttrMap>> {
-    match &v.v {
-        V::Attrs(map) => Some(map.clone()),
-        V::Override {
-            priority, content, ..
-        } => {
-            let key_span = v.span;
-            let mut map = AttrMap::new();
-            let mut put = |k: &str, t: Thunk| {
-                map.insert(k.into(), Binding { thunk: t, key_span });
-            };
-            put("_type", ready(V::Str("override".into()), v.span));
-            put("priority", ready(V::Int(*priority), v.span));
-            put("content", content.clone());
-            Some(Rc::new(map))
-        }
-        _ => None,
-    }
-}
-
-pub(super) fn attrs(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<AttrMap>> {
-    let v = ev.force(t)?;
-    if let Some(map) = as_attrs(&v) {
-        return Ok(Ok(map));
-    }
-    match &v.v {
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "an attribute set", &v)),
-    }
-}
-
-pub(super) fn list(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<[Thunk]>> {
-    let v = ev.force(t)?;
-    match &v.v {
-        V::List(items) => Ok(Ok(items.clone())),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "a list", &v)),
-    }
-}
+/// Forcing arguments is the builtins' (`support`): a list, a set (priority wrappers are the
+/// sets nixpkgs makes of them), an integer, a string without coercion.
+pub(super) use super::support::{as_attrs, attrs, int, list, string};
 
 pub(super) fn boolean_val(ev: &Evaluator, v: &Val, span: Span) -> Got<bool> {
     match &v.v {
@@ -246,60 +209,12 @@ pub(super) fn boolean(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<bool> {
     boolean_val(ev, &v, span)
 }
 
-pub(super) fn int(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<i64> {
-    let v = ev.force(t)?;
-    match &v.v {
-        V::Int(i) => Ok(Ok(*i)),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "an integer", &v)),
-    }
-}
-
-/// A string value, as Nix's `forceString`: no coercion.
-pub(super) fn string(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> {
-    let v = ev.force(t)?;
-    match &v.v {
-        V::Str(s) => Ok(Ok(s.clone())),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(&v, span))),
-        _ => Err(type_error(v.span, "a string", &v)),
-    }
-}
-
 /// A value coerced to a string as Nix's `coerceToString` does where only string-like values
-/// are allowed (`substring`, `stringLength`, `concatStringsSep`): strings, and attribute sets
-/// with `__toString` or `outPath`. A path would be copied to the Nix store, whose name the
+/// are allowed (`substring`, `stringLength`, `concatStringsSep`, interpolation): strings, and
+/// sets with `__toString` or `outPath`. A path would be copied to the Nix store, whose name the
 /// reader cannot know.
 pub(super) fn coerce_val(ev: &mut Evaluator, v: &Val, span: Span) -> Got<Rc<str>> {
-    if ev.depth >= MAX_DEPTH {
-        return Err(err(Kind::NotStatic, span, "the value is nested too deeply"));
-    }
-    match &v.v {
-        V::Str(s) => Ok(Ok(s.clone())),
-        V::Opaque(_) => Ok(Err(ev.opaque_at(v, span))),
-        V::Path(_) => Err(not_static(
-            v.span,
-            "a path used as a string (Nix copies it to the store)",
-        )),
-        V::Attrs(map) => {
-            if let Some(b) = map.get("__toString") {
-                let f = ev.force(&b.thunk.clone())?;
-                let out = ev.apply(f, Thunk::ready(v.clone()), span)?;
-                ev.depth += 1;
-                let r = coerce_val(ev, &out, span);
-                ev.depth -= 1;
-                return r;
-            }
-            if let Some(b) = map.get("outPath") {
-                let out = ev.force(&b.thunk.clone())?;
-                ev.depth += 1;
-                let r = coerce_val(ev, &out, span);
-                ev.depth -= 1;
-                return r;
-            }
-            Err(cannot_coerce(v))
-        }
-        _ => Err(cannot_coerce(v)),
-    }
+    Ok(support::coerce(ev, v, Coerce::Copy, span)?.map(Rc::from))
 }
 
 pub(super) fn coerce(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> {
@@ -307,52 +222,47 @@ pub(super) fn coerce(ev: &mut Evaluator, t: &Thunk, span: Span) -> Got<Rc<str>> 
     coerce_val(ev, &v, span)
 }
 
-fn cannot_coerce(v: &Val) -> Diagnostic {
-    err(
-        Kind::WrongType,
-        v.span,
-        format!("cannot use {} as a string", type_name(v)),
-    )
-    .with_hint("only strings (and sets with `outPath` or `__toString`) can be used here")
+/// `toString`: also numbers, booleans, `null`, lists, and a path as its name.
+pub(super) fn to_string(ev: &mut Evaluator, v: &Val, span: Span) -> Got<String> {
+    support::coerce(ev, v, Coerce::ToString, span)
 }
 
 /// Applies the function behind `f` to `args`, one at a time, as Nix does.
 pub(super) fn call(ev: &mut Evaluator, f: &Thunk, args: &[Thunk], span: Span) -> R {
-    let mut fun = ev.force(f)?;
-    for a in args {
-        fun = ev.apply(fun, a.clone(), span)?;
-    }
-    Ok(fun)
+    let fun = ev.force(f)?;
+    call_val(ev, fun, args, span)
 }
 
 /// Runs `f` one level deeper, so that recursion through lib functions meets the evaluator's
 /// depth limit instead of the stack's.
-pub(super) fn deeper<T>(
-    ev: &mut Evaluator,
-    span: Span,
-    f: impl FnOnce(&mut Evaluator) -> Result<T, Diagnostic>,
-) -> Result<T, Diagnostic> {
-    if ev.depth >= MAX_DEPTH {
-        return Err(err(
-            Kind::NotStatic,
-            span,
-            "the expression is nested too deeply to read",
-        ));
-    }
-    ev.depth += 1;
-    let r = f(ev);
-    ev.depth -= 1;
-    r
-}
+pub(super) use super::support::nested as deeper;
 
 /// A value computed when it is first needed, made at `span` (the call site).
 pub(super) fn lazy(span: Span, f: impl FnOnce(&mut Evaluator) -> R + 'static) -> Thunk {
     Thunk::deferred(span, Box::new(move |ev| deeper(ev, span, f)))
 }
 
-/// The lazy application `f a b …`.
+/// The lazy application `f a b …`. Calling a Nix function counts one level of depth in its
+/// body already, so only other functions count one here.
 pub(super) fn lazy_call(span: Span, f: Thunk, args: Vec<Thunk>) -> Thunk {
-    lazy(span, move |ev| call(ev, &f, &args, span))
+    Thunk::deferred(
+        span,
+        Box::new(move |ev| {
+            let fun = ev.force(&f)?;
+            if let V::Lambda(_) = fun.v {
+                call_val(ev, fun, &args, span)
+            } else {
+                deeper(ev, span, |ev| call_val(ev, fun, &args, span))
+            }
+        }),
+    )
+}
+
+fn call_val(ev: &mut Evaluator, mut fun: Val, args: &[Thunk], span: Span) -> R {
+    for a in args {
+        fun = ev.apply(fun, a.clone(), span)?;
+    }
+    Ok(fun)
 }
 
 pub(super) fn ready(v: V, span: Span) -> Thunk {
@@ -395,7 +305,7 @@ pub(super) fn failing(span: Span, message: String) -> Thunk {
 // ---------------------------------------------------------------------------------------------
 // lib.trivial and lib.modules.
 
-static TRIVIAL_AND_MODULES: [LibDef; 24] = [
+static TRIVIAL_AND_MODULES: [LibDef; 29] = [
     lib_def(TOP | TRIVIAL, "id", 1, id),
     lib_def(TOP | TRIVIAL, "const", 2, constant),
     lib_def(TOP | TRIVIAL, "flip", 3, flip),
@@ -409,6 +319,11 @@ static TRIVIAL_AND_MODULES: [LibDef; 24] = [
     lib_def(TOP | TRIVIAL, "isFunction", 1, is_function),
     lib_def(TOP | TRIVIAL, "functionArgs", 1, function_args),
     lib_def(TOP | TRIVIAL, "toFunction", 1, to_function),
+    lib_def(TOP | TRIVIAL, "importJSON", 1, import_json),
+    lib_def(MODULES, "importJSON", 1, module_import_json),
+    lib_def(TOP | TRIVIAL, "warn", 2, warn),
+    lib_def(TOP | TRIVIAL, "warnIf", 3, warn_if),
+    lib_def(TOP | TRIVIAL, "warnIfNot", 3, warn_if_not),
     lib_def(TOP | MODULES, "mkIf", 2, mk_if),
     lib_def(TOP | MODULES, "mkMerge", 1, mk_merge),
     lib_def(TOP | MODULES, "mkOrder", 2, mk_order),
@@ -502,11 +417,7 @@ fn map_nullable(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
 
 fn throw_message(ev: &mut Evaluator, t: &Thunk, span: Span) -> R {
     let message = known!(string(ev, t, span));
-    Err(err(
-        Kind::EvalError,
-        span,
-        format!("the inventory throws: {message}"),
-    ))
+    Err(super::control::thrown(span, &message))
 }
 
 fn identity(span: Span) -> R {
@@ -599,6 +510,50 @@ static CONST_OF: BuiltinDef = BuiltinDef {
     run: constant,
 };
 
+/// `lib.importJSON path` is `builtins.fromJSON (builtins.readFile path)`.
+fn import_json(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let text = super::files::read_file(ev, a, span)?;
+    super::json::from_json(ev, &[Thunk::ready(text)], span)
+}
+
+/// `lib.modules.importJSON file` is the module `{ _file = file; config = lib.importJSON file; }`.
+fn module_import_json(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let file = a[0].clone();
+    let config = lazy(span, move |ev| import_json(ev, &[file], span));
+    Ok(attrset(
+        [("_file".into(), a[0].clone()), ("config".into(), config)],
+        span,
+    ))
+}
+
+/// `lib.warn msg v` is `v` once `msg` is known to be a string (Nix 2.8 prints `msg` with
+/// `builtins.trace`; the reader has nowhere to print it).
+fn warn(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let msg = ev.force(&a[0])?;
+    match msg.v {
+        V::Str(_) => ev.force(&a[1]),
+        V::Opaque(_) => Ok(ev.opaque_at(&msg, span)),
+        // `assert isString msg`, which `tryEval` catches.
+        _ => Err(err(Kind::EvalError, span, "assertion failed")),
+    }
+}
+
+fn warn_if(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(boolean(ev, &a[0], span)) {
+        warn(ev, &a[1..], span)
+    } else {
+        ev.force(&a[2])
+    }
+}
+
+fn warn_if_not(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    if known!(boolean(ev, &a[0], span)) {
+        ev.force(&a[2])
+    } else {
+        warn(ev, &a[1..], span)
+    }
+}
+
 /// `{ _type = kind; <field> = …; … }`, as nixpkgs' module properties are.
 fn property(kind: &str, fields: &[(&str, Thunk)], span: Span) -> R {
     let mut entries = vec![("_type".into(), ready(V::Str(kind.into()), span))];
@@ -667,10 +622,9 @@ fn mk_assert(_: &mut Evaluator, a: &[Thunk], span: Span) -> R {
             val(V::Bool(true), span)
         } else {
             let m = known!(string(ev, &message, span));
-            Err(err(
-                Kind::EvalError,
+            Err(super::control::thrown(
                 span,
-                format!("the inventory throws: \nFailed assertion: {m}"),
+                &format!("\nFailed assertion: {m}"),
             ))
         }
     });

@@ -524,46 +524,79 @@ fn update_until(
     lhs: Thunk,
     span: Span,
 ) -> R {
-    let zipped = known!(zip(ev, &[rhs, lhs], span));
-    let mut entries = Vec::new();
-    for (name, mut values) in zipped {
-        if values.len() == 1 {
-            entries.push((name, values.pop().expect("one value")));
-            continue;
-        }
-        let (r, l) = (values[0].clone(), values[1].clone());
-        let pred = pred.clone();
-        let mut here = path.clone();
-        here.push(name_thunk(&name, span));
-        let value = lazy(span, move |ev| {
-            let stop = match &pred {
-                None => {
-                    let lv = ev.force(&l)?;
-                    if let V::Opaque(_) = lv.v {
-                        return Ok(ev.opaque_at(&lv, span));
-                    }
-                    as_attrs(&lv).is_none() || {
-                        let rv = ev.force(&r)?;
-                        if let V::Opaque(_) = rv.v {
-                            return Ok(ev.opaque_at(&rv, span));
-                        }
-                        as_attrs(&rv).is_none()
-                    }
-                }
-                Some(p) => {
-                    let here = ready(V::List(here.clone().into()), span);
-                    known!(test(ev, p, &[here, l.clone(), r.clone()], span))
-                }
-            };
-            if stop {
-                ev.force(&r)
-            } else {
-                update_until(ev, pred, here, r, l, span)
+    // `zipAttrsWith` forces the sets in the order of its list: `[ rhs lhs ]`.
+    let right = known!(attrs(ev, &rhs, span));
+    let left = known!(attrs(ev, &lhs, span));
+    // Both maps are sorted: one merge over them, keeping the bindings (and the spans of their
+    // names) of attributes on one side only.
+    let mut entries: Vec<(Rc<str>, Binding)> = Vec::with_capacity(left.len().max(right.len()));
+    let (mut ls, mut rs) = (left.iter().peekable(), right.iter().peekable());
+    loop {
+        let order = match (ls.peek(), rs.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((lk, _)), Some((rk, _))) => lk.cmp(rk),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                let (k, b) = ls.next().expect("peeked");
+                entries.push((k.clone(), b.clone()));
             }
-        });
-        entries.push((name, value));
+            std::cmp::Ordering::Greater => {
+                let (k, b) = rs.next().expect("peeked");
+                entries.push((k.clone(), b.clone()));
+            }
+            std::cmp::Ordering::Equal => {
+                let (name, lb) = ls.next().expect("peeked");
+                let (_, rb) = rs.next().expect("peeked");
+                let (r, l) = (rb.thunk.clone(), lb.thunk.clone());
+                let pred = pred.clone();
+                let here = match pred {
+                    Some(_) => {
+                        let mut here = path.clone();
+                        here.push(name_thunk(name, span));
+                        here
+                    }
+                    None => Vec::new(),
+                };
+                let value = lazy(span, move |ev| {
+                    let stop = match &pred {
+                        None => {
+                            let lv = ev.force(&l)?;
+                            if let V::Opaque(_) = lv.v {
+                                return Ok(ev.opaque_at(&lv, span));
+                            }
+                            as_attrs(&lv).is_none() || {
+                                let rv = ev.force(&r)?;
+                                if let V::Opaque(_) = rv.v {
+                                    return Ok(ev.opaque_at(&rv, span));
+                                }
+                                as_attrs(&rv).is_none()
+                            }
+                        }
+                        Some(p) => {
+                            let here = ready(V::List(here.clone().into()), span);
+                            known!(test(ev, p, &[here, l.clone(), r.clone()], span))
+                        }
+                    };
+                    if stop {
+                        ev.force(&r)
+                    } else {
+                        update_until(ev, pred, here, r, l, span)
+                    }
+                });
+                entries.push((
+                    name.clone(),
+                    Binding {
+                        thunk: value,
+                        key_span: rb.key_span,
+                    },
+                ));
+            }
+        }
     }
-    Ok(attrset(entries, span))
+    val(V::Attrs(Rc::new(entries.into_iter().collect())), span)
 }
 
 fn concat_map_attrs(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {

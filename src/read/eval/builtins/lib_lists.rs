@@ -147,16 +147,15 @@ fn flatten_into(ev: &mut Evaluator, t: &Thunk, out: &mut Vec<Thunk>, span: Span)
     Ok(Ok(()))
 }
 
-/// `x == y` of two list elements; unknown when either is.
+/// `x == y` of two list elements, with Nix's equality (`builtins.elem`'s); unknown when
+/// either is.
 fn same(ev: &mut Evaluator, x: &Thunk, y: &Thunk, span: Span) -> Got<bool> {
+    if Rc::ptr_eq(&x.0, &y.0) {
+        return Ok(Ok(true));
+    }
     let vx = ev.force(x)?;
     let vy = ev.force(y)?;
-    for v in [&vx, &vy] {
-        if let V::Opaque(_) = v.v {
-            return Ok(Err(ev.opaque_at(v, span)));
-        }
-    }
-    Ok(Ok(ev.equal(&vx, &vy)?))
+    super::support::equal(ev, &vx, &vy, span)
 }
 
 /// `elem x list` over known elements.
@@ -237,12 +236,9 @@ fn for_each(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     list_val(out, span)
 }
 
+/// nixpkgs' `assertMsg (list != [ ])`, a `throw` that `tryEval` catches.
 fn empty_list_error(what: &str, span: Span) -> crate::diagnostics::Diagnostic {
-    err(
-        Kind::EvalError,
-        span,
-        format!("lists.{what}: list must not be empty!"),
-    )
+    super::control::thrown(span, &format!("lists.{what}: list must not be empty!"))
 }
 
 fn last(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
@@ -458,8 +454,7 @@ fn has_prefix(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
 
 fn remove_prefix(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     if !known!(starts_with(ev, a, span)) {
-        return Err(err(
-            Kind::EvalError,
+        return Err(super::control::thrown(
             span,
             "lib.lists.removePrefix: First argument is not a list prefix of the second argument",
         ));

@@ -13,7 +13,7 @@ use std::rc::Rc;
 /// Longer strings than this are refused rather than built (`strings.replicate`).
 const MAX_STRING: usize = 1 << 28;
 
-pub(super) static STRINGS_FNS: [LibDef; 16] = [
+pub(super) static STRINGS_FNS: [LibDef; 20] = [
     lib_def(TOP | STRINGS, "concatStrings", 1, concat_strings),
     lib_def(TOP | STRINGS, "concatMapStrings", 2, concat_map_strings),
     lib_def(
@@ -35,6 +35,10 @@ pub(super) static STRINGS_FNS: [LibDef; 16] = [
     lib_def(TOP | STRINGS, "stringToCharacters", 1, string_to_characters),
     lib_def(TOP | STRINGS, "escape", 2, escape),
     lib_def(STRINGS, "replicate", 2, replicate),
+    lib_def(TOP | STRINGS, "trim", 1, trim),
+    lib_def(TOP | STRINGS, "fileContents", 1, file_contents),
+    lib_def(TOP | STRINGS, "versionOlder", 2, version_older),
+    lib_def(TOP | STRINGS, "versionAtLeast", 2, version_at_least),
 ];
 
 /// `concatStringsSep sep items`: `sep` must be a string, each item is coerced.
@@ -169,37 +173,9 @@ fn remove_suffix(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     }
 }
 
-/// `toString`: what `coerce` accepts, and also numbers, booleans, `null` and lists.
-fn to_string_more(ev: &mut Evaluator, v: &Val, span: Span) -> Got<String> {
-    Ok(Ok(match &v.v {
-        V::Int(i) => i.to_string(),
-        V::Float(f) => format!("{f:.6}"),
-        V::Bool(true) => "1".into(),
-        V::Bool(false) | V::Null => String::new(),
-        V::List(items) => {
-            let mut out = String::new();
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                let item = ev.force(item)?;
-                match deeper(ev, span, |ev| to_string_more(ev, &item, span))? {
-                    Ok(s) => out.push_str(&s),
-                    Err(unknown) => return Ok(Err(unknown)),
-                }
-            }
-            out
-        }
-        _ => match coerce_val(ev, v, span)? {
-            Ok(s) => s.to_string(),
-            Err(unknown) => return Ok(Err(unknown)),
-        },
-    }))
-}
-
 fn split_string(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
     let sep = ev.force(&a[0])?;
-    let sep = known!(to_string_more(ev, &sep, span));
+    let sep = known!(to_string(ev, &sep, span));
     // Each piece takes the string's context with `substring 0 0 s`, which coerces it.
     let s = known!(coerce(ev, &a[1], span));
     let pieces: Vec<Thunk> = if sep.is_empty() {
@@ -313,4 +289,40 @@ fn too_long(span: Span) -> Diagnostic {
         span,
         "the string would be too long to build",
     )
+}
+
+/// `lib.trim s`: `s` without the spaces, tabs and line breaks around it.
+fn trim(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let s = known!(string(ev, &a[0], span));
+    str_val(s.trim_matches([' ', '\t', '\r', '\n']), span)
+}
+
+/// `lib.fileContents file` is `removeSuffix "\n" (builtins.readFile file)`.
+fn file_contents(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let text = super::files::read_file(ev, a, span)?;
+    let s = known!(coerce_val(ev, &text, span));
+    str_val(s.strip_suffix('\n').unwrap_or(&s), span)
+}
+
+/// `compareVersions v2 v1 == 1`, with the registry's `builtins.compareVersions`.
+fn newer(ev: &mut Evaluator, v1: &Thunk, v2: &Thunk, span: Span) -> Got<bool> {
+    let Some(compare) = super::find(super::Namespace::Builtins, "compareVersions") else {
+        return Err(not_static(span, "comparing versions"));
+    };
+    let order = (compare.run)(ev, &[v2.clone(), v1.clone()], span)?;
+    match order.v {
+        V::Int(i) => Ok(Ok(i == 1)),
+        V::Opaque(_) => Ok(Err(ev.opaque_at(&order, span))),
+        _ => Err(type_error(order.span, "an integer", &order)),
+    }
+}
+
+fn version_older(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let b = known!(newer(ev, &a[0], &a[1], span));
+    val(V::Bool(b), span)
+}
+
+fn version_at_least(ev: &mut Evaluator, a: &[Thunk], span: Span) -> R {
+    let b = known!(newer(ev, &a[0], &a[1], span));
+    val(V::Bool(!b), span)
 }

@@ -4,15 +4,15 @@
 //! Laziness is Nix 2.8's: `map` and `genList` make elements that are computed when forced,
 //! `filter`/`all`/`any`/`partition` force the predicate's answers (and `all`/`any` stop at the
 //! first decisive one), `foldl'` forces each intermediate result but not the initial value of
-//! a non-empty list, `sort` forces every element. `sort` is a stable merge sort with the
-//! comparator's answers taken as given, so a comparator that is not an order still ends (with
-//! some permutation). `genList` refuses more than [`MAX_LIST`] elements instead of exhausting
+//! a non-empty list, `sort` forces every element. `sort` is libstdc++'s `std::stable_sort`, as
+//! in Nix (see `sort.rs`), so any comparator ends, with Nix's permutation. `genList` refuses more than [`MAX_LIST`] elements instead of exhausting
 //! memory.
 
 use super::super::Evaluator;
 use super::super::errors::type_error;
 use super::super::value::*;
 use super::BuiltinDef;
+use super::sort::{Stop, stable_sort};
 use super::support::*;
 use crate::diagnostics::{Diagnostic, Span};
 use std::rc::Rc;
@@ -37,7 +37,7 @@ pub static LISTS: &[BuiltinDef] = defs![
 ];
 
 /// The longest list `genList` makes: a larger one would only exhaust memory.
-pub const MAX_LIST: i64 = 1 << 20;
+pub const MAX_LIST: i64 = 1 << 18;
 
 fn map(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
     let items = want!(list(ev, &args[1], span));
@@ -94,15 +94,9 @@ fn length(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnos
 fn elem(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
     let items = want!(list(ev, &args[1], span));
     let x = ev.force(&args[0])?;
-    if let V::Opaque(_) = x.v {
-        return Ok(ev.opaque_at(&x, span));
-    }
     for item in items.iter() {
         let y = ev.force(item)?;
-        if let V::Opaque(_) = y.v {
-            return Ok(ev.opaque_at(&y, span));
-        }
-        if ev.equal(&x, &y)? {
+        if want!(equal(ev, &x, &y, span)) {
             return val(V::Bool(true), span);
         }
     }
@@ -201,41 +195,23 @@ fn sort(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnosti
     for t in items.iter() {
         vals.push((ev.force(t)?, t.clone()));
     }
-    let sorted = want!(merge_sort(ev, &cmp, vals, span));
-    list_val(sorted.into_iter().map(|(_, t)| t).collect(), span)
+    let mut order: Vec<usize> = (0..vals.len()).collect();
+    let result = stable_sort(
+        &mut order,
+        &mut |a, b| match less(ev, &cmp, &vals[a], &vals[b], span) {
+            Ok(Ok(x)) => Ok(x),
+            Ok(Err(opaque)) => Err(Stop::Unknown(opaque)),
+            Err(d) => Err(Stop::Error(d)),
+        },
+    );
+    match result {
+        Ok(()) => list_val(order.into_iter().map(|i| vals[i].1.clone()).collect(), span),
+        Err(Stop::Unknown(opaque)) => Ok(opaque),
+        Err(Stop::Error(d)) => Err(d),
+    }
 }
 
 type Item = (Val, Thunk);
-
-/// A stable merge sort with a fallible comparator: `b` goes before `a` only when `cmp b a`.
-fn merge_sort(ev: &mut Evaluator, cmp: &Val, mut v: Vec<Item>, span: Span) -> Got<Vec<Item>> {
-    if v.len() <= 1 {
-        return Ok(Ok(v));
-    }
-    let right = v.split_off(v.len() / 2);
-    let left = match merge_sort(ev, cmp, v, span)? {
-        Ok(l) => l,
-        Err(o) => return Ok(Err(o)),
-    };
-    let right = match merge_sort(ev, cmp, right, span)? {
-        Ok(r) => r,
-        Err(o) => return Ok(Err(o)),
-    };
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let mut left = left.into_iter().peekable();
-    let mut right = right.into_iter().peekable();
-    while let (Some(a), Some(b)) = (left.peek(), right.peek()) {
-        let b_first = match less(ev, cmp, b, a, span)? {
-            Ok(x) => x,
-            Err(o) => return Ok(Err(o)),
-        };
-        let next = if b_first { right.next() } else { left.next() };
-        out.extend(next);
-    }
-    out.extend(left);
-    out.extend(right);
-    Ok(Ok(out))
-}
 
 fn less(ev: &mut Evaluator, cmp: &Val, a: &Item, b: &Item, span: Span) -> Got<bool> {
     // As Nix, `sort lessThan` compares directly.

@@ -14,6 +14,7 @@ mod lib_strings;
 mod lists;
 mod numbers;
 mod posix;
+mod sort;
 mod strings;
 mod support;
 mod types;
@@ -68,10 +69,15 @@ pub fn find(namespace: Namespace, name: &str) -> Option<Builtin> {
     table.iter().flat_map(|t| t.iter()).find(|b| b.name == name)
 }
 
-/// Names Nix binds globally (without `builtins.`) that the reader knows.
+/// Names Nix binds globally (without `builtins.`) that the reader knows; Nix also binds
+/// `__<name>` for each builtin that has no global name of its own (`__filter`, not `__map`).
 pub fn find_global(name: &str) -> Option<Builtin> {
     if GLOBAL_NAMES.contains(&name) {
         find(Namespace::Builtins, name)
+    } else if let Some(rest) = name.strip_prefix("__")
+        && !GLOBAL_NAMES.contains(&rest)
+    {
+        find(Namespace::Builtins, rest)
     } else {
         None
     }

@@ -9,11 +9,11 @@
 //! for `match`, and `std::regex_iterator`'s treatment of empty matches for `split`.
 //!
 //! A match is POSIX's: the leftmost, and of those the longest (`a|ab` on `"abc"` matches `ab`),
-//! found with a lazy DFA that keeps every match. One known difference remains: which groups
-//! capture inside a match of known extent follows the `regex` crate's preference order, where
-//! POSIX wants each group, left to right, as long as possible; they differ only for ambiguous
-//! patterns such as `(a|ab)(c|bcd)` on `abcd`'s prefixes. Equivalence classes `[=a=]` and
-//! collating elements `[.a.]` are refused.
+//! found with a lazy DFA that keeps every match. Its groups are libstdc++'s, which are not
+//! POSIX's subexpression rule: of the ways to match that extent, the first in the pattern's
+//! order (left alternatives first, greedy repetition), which is the `regex` engines'
+//! leftmost-first order on a search bounded to the extent (`(a|ab)(bc|c)` on `abc` gives `a`,
+//! `bc`). Equivalence classes `[=a=]` and collating elements `[.a.]` are refused.
 
 use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA};
 use regex_automata::nfa::thompson;

@@ -1,6 +1,6 @@
 //! String builtins: `toString`, `stringLength`, `substring`, `concatStringsSep`,
 //! `replaceStrings`, `match`, `split`, `baseNameOf`, `dirOf`, `splitVersion`,
-//! `compareVersions` and `parseDrvName`.
+//! `compareVersions`, `parseDrvName` and `toPath`.
 //!
 //! Nix strings are bytes: lengths and positions count bytes, as in Nix. Where a byte position
 //! cuts a UTF-8 character (a `substring` inside `é`, an empty `replaceStrings` pattern), the
@@ -28,6 +28,7 @@ pub static STRINGS: &[BuiltinDef] = defs![
     ("splitVersion", 1, split_version),
     ("compareVersions", 2, compare_versions),
     ("parseDrvName", 1, parse_drv_name),
+    ("toPath", 1, to_path),
 ];
 
 fn str_val(s: impl Into<std::rc::Rc<str>>, span: Span) -> Result<Val, Diagnostic> {
@@ -306,4 +307,26 @@ fn parse_drv_name(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val,
     map.insert("name".into(), binding(string_thunk(name, span), span));
     map.insert("version".into(), binding(string_thunk(version, span), span));
     attrs_val(map, span)
+}
+
+/// `toPath`: an absolute path's name, made canonical, as a string (as Nix 2.8 gives it).
+fn to_path(ev: &mut Evaluator, args: &[Thunk], span: Span) -> Result<Val, Diagnostic> {
+    let s = want!(coerced(ev, &args[0], Coerce::NoCopy, span));
+    if !s.starts_with('/') {
+        return Err(eval_error(
+            span,
+            format!("the string `{s}` is not an absolute path"),
+        ));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in s.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    str_val(format!("/{}", parts.join("/")), span)
 }

@@ -271,6 +271,96 @@ fn cannot_coerce(v: &Val) -> Diagnostic {
     )
 }
 
+/// Nix's equality (`eqValues`), bounded in depth: numbers across int and float, sets that are
+/// both derivations by their `outPath`, functions never equal, except that a value is equal to
+/// itself. Nix decides "itself" by the address of the value; the reader by the identity of the
+/// shared list, set or function, which agrees wherever Nix passes a value on without copying
+/// it (a variable, an element, an argument). An opaque operand makes the answer unknown.
+pub(crate) fn equal(ev: &mut Evaluator, a: &Val, b: &Val, span: Span) -> Got<bool> {
+    nested(ev, span, |ev| equal_inner(ev, a, b, span))
+}
+
+fn same(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::List(x), V::List(y)) => Rc::ptr_eq(x, y),
+        (V::Attrs(x), V::Attrs(y)) => Rc::ptr_eq(x, y),
+        (V::Lambda(x), V::Lambda(y)) => Rc::ptr_eq(x, y),
+        (V::Builtin(f, x), V::Builtin(g, y)) => std::ptr::eq(*f, *g) && Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+fn is_derivation(ev: &mut Evaluator, map: &AttrMap) -> Result<bool, Diagnostic> {
+    let Some(t) = map.get("type") else {
+        return Ok(false);
+    };
+    let t = ev.force(&t.thunk)?;
+    Ok(matches!(&t.v, V::Str(s) if &**s == "derivation"))
+}
+
+fn equal_inner(ev: &mut Evaluator, a: &Val, b: &Val, span: Span) -> Got<bool> {
+    if same(&a.v, &b.v) {
+        return Ok(Ok(true));
+    }
+    Ok(Ok(match (&a.v, &b.v) {
+        (V::Opaque(_), _) => return Ok(unknown(ev, a, span)),
+        (_, V::Opaque(_)) => return Ok(unknown(ev, b, span)),
+        (V::Null, V::Null) => true,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::Int(x), V::Int(y)) => x == y,
+        (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => as_float(&a.v) == as_float(&b.v),
+        (V::Str(x), V::Str(y)) => x == y,
+        (V::Path(x), V::Path(y)) => x == y,
+        (V::List(x), V::List(y)) => {
+            if x.len() != y.len() {
+                return Ok(Ok(false));
+            }
+            for (tx, ty) in x.iter().zip(y.iter()) {
+                if Rc::ptr_eq(&tx.0, &ty.0) {
+                    continue;
+                }
+                let vx = ev.force(tx)?;
+                let vy = ev.force(ty)?;
+                match equal(ev, &vx, &vy, span)? {
+                    Ok(true) => {}
+                    other => return Ok(other),
+                }
+            }
+            true
+        }
+        (V::Attrs(_) | V::Override { .. }, V::Attrs(_) | V::Override { .. }) => {
+            let (x, y) = (
+                as_attrs(a).unwrap_or_default(),
+                as_attrs(b).unwrap_or_default(),
+            );
+            if is_derivation(ev, &x)?
+                && is_derivation(ev, &y)?
+                && let (Some(ox), Some(oy)) = (x.get("outPath"), y.get("outPath"))
+            {
+                let vx = ev.force(&ox.thunk)?;
+                let vy = ev.force(&oy.thunk)?;
+                return equal(ev, &vx, &vy, span);
+            }
+            if x.len() != y.len() || !x.keys().eq(y.keys()) {
+                return Ok(Ok(false));
+            }
+            for (bx, by) in x.values().zip(y.values()) {
+                if Rc::ptr_eq(&bx.thunk.0, &by.thunk.0) {
+                    continue;
+                }
+                let vx = ev.force(&bx.thunk)?;
+                let vy = ev.force(&by.thunk)?;
+                match equal(ev, &vx, &vy, span)? {
+                    Ok(true) => {}
+                    other => return Ok(other),
+                }
+            }
+            true
+        }
+        _ => false,
+    }))
+}
+
 /// Nix's ordering (`CompareValues`): numbers, strings, paths, and lists lexicographically; any
 /// other pair is an error. An opaque operand makes the order unknown (`Err(opaque)`).
 pub(crate) fn compare(ev: &mut Evaluator, a: &Val, b: &Val, span: Span) -> Got<Ordering> {
@@ -300,7 +390,11 @@ pub(crate) fn compare(ev: &mut Evaluator, a: &Val, b: &Val, span: Span) -> Got<O
                     }
                     let xi = ev.force(&x[i])?;
                     let yi = ev.force(&y[i])?;
-                    if !ev.equal(&xi, &yi)? {
+                    let same = match equal(ev, &xi, &yi, span)? {
+                        Ok(same) => same,
+                        Err(opaque) => return Ok(Err(opaque)),
+                    };
+                    if !same {
                         return compare(ev, &xi, &yi, span);
                     }
                 }

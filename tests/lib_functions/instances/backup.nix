@@ -1,0 +1,6 @@
+{
+  instances.backup = {
+    module.name = "borgbackup";
+    roles.client.tags.all = { };
+  };
+}

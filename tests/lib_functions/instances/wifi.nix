@@ -1,0 +1,4 @@
+{
+  instances.wifi.roles.default.machines.laptop = { };
+  instances.backup.roles.server.machines.nas = { };
+}
