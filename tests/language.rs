@@ -126,6 +126,8 @@ fn let_rec_and_inherit() {
         ),
         ("let-inherit-outer", "let a = 1; in let inherit a; in a"),
         ("let-cycle", "let a = a; in a"),
+        ("legacy-let", "let { x = 1; body = [ x y ]; y = x + 1; }"),
+        ("legacy-let-without-body", "let { x = 1; }"),
         ("rec", "rec { a = 1; b = a + 1; }"),
         ("rec-nested-ref", "rec { a = 1; b = { c = a; }; }"),
         (
@@ -207,6 +209,9 @@ fn arithmetic() {
         ("float-dot-start", ".5"),
         ("float-exponent", "1.5e3"),
         ("float-exponent-negative", "2.5E-1"),
+        ("exponent-without-dot", "1e3"),
+        ("hex-is-not-a-literal", "0x10"),
+        ("int-float-sum-is-float", "[ (1 + 1.0) (2 * 0.5) ]"),
         ("add-string-int", "\"a\" + 1"),
         ("add-int-string", "1 + \"a\""),
         ("sub-strings", "\"a\" - \"b\""),
