@@ -381,6 +381,36 @@ fn strings_and_paths() {
     ]);
 }
 
+/// `"${./dir}/x"`: Nix copies `./dir` to the store and reads `x` from the copy (which these
+/// tests cannot do: the test machine's store may be read-only); the reader reads the same file
+/// in the flake. Not differential, hence asserted against the files' known contents.
+#[test]
+fn interpolated_paths_read_the_same_files() {
+    let dir = repo_root().join("tests/language");
+    let cases = [
+        ("import \"${./modules}/roles\"", "\"roles\""),
+        ("(import \"${./.}/modules/fn.nix\" { a = 1; }).sum", "3"),
+        ("import \"${./modules/set.nix}\"", "{\"x\":1}"),
+        (
+            "let d = ./modules; in import \"${d}/roles/default.nix\"",
+            "\"roles\"",
+        ),
+    ];
+    for (expr, want) in cases {
+        let got = inventory_gen::read::eval::eval_expression_json(&dir, expr, &[])
+            .map(|v| v.to_string())
+            .map_err(|d| d.message);
+        assert_eq!(got.as_deref(), Ok(want), "{expr}");
+    }
+    // A path anywhere else in a string is its store path, which cannot be known.
+    let got = inventory_gen::read::eval::eval_expression_json(&dir, "\"x${./modules}\"", &[]);
+    assert!(
+        matches!(&got, Err(d) if d.kind == Kind::NotStatic),
+        "{:?}",
+        got.map_err(|d| d.message)
+    );
+}
+
 #[test]
 fn pipe_operators_are_refused_as_in_nix_2_8() {
     check(&[("pipe-right", "1 |> (x: x)"), ("pipe-left", "(x: x) <| 1")]);

@@ -228,7 +228,11 @@ impl Evaluator {
                 .collect()
         };
         let mut out = String::new();
-        for piece in pieces {
+        // `"${./dir}/x"` (or `"${self}/x"`): Nix copies the directory to the store and the
+        // string names a file of that copy, whose text the reader cannot know; what it reads is
+        // the same file in the flake, so the value stays that path.
+        let mut leading_path: Option<Rc<Path>> = None;
+        for (n, piece) in pieces.into_iter().enumerate() {
             match piece {
                 Piece::Text(t) => out.push_str(&t),
                 Piece::Interpolation(i) => {
@@ -236,6 +240,13 @@ impl Evaluator {
                         .expr()
                         .ok_or_else(|| err(Kind::Syntax, span, "empty interpolation"))?;
                     let v = self.eval(&inner, env, file)?;
+                    if let V::Path(p) = &v.v
+                        && out.is_empty()
+                        && n == 0
+                    {
+                        leading_path = Some(p.clone());
+                        continue;
+                    }
                     match self.coerce_to_string(&v, false)? {
                         Ok(s) => {
                             self.charge(out.len() + s.len(), span)?;
@@ -245,6 +256,14 @@ impl Evaluator {
                     }
                 }
             }
+        }
+        if let Some(p) = leading_path {
+            let mut joined = p.as_os_str().to_os_string();
+            joined.push(&out);
+            return Ok(Val {
+                v: V::Path(normalize(Path::new(&joined)).into()),
+                span,
+            });
         }
         Ok(Val {
             v: V::Str(out.into()),
