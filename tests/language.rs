@@ -126,6 +126,8 @@ fn let_rec_and_inherit() {
         ),
         ("let-inherit-outer", "let a = 1; in let inherit a; in a"),
         ("let-cycle", "let a = a; in a"),
+        ("legacy-let", "let { x = 1; body = [ x y ]; y = x + 1; }"),
+        ("legacy-let-without-body", "let { x = 1; }"),
         ("rec", "rec { a = 1; b = a + 1; }"),
         ("rec-nested-ref", "rec { a = 1; b = { c = a; }; }"),
         (
@@ -207,6 +209,9 @@ fn arithmetic() {
         ("float-dot-start", ".5"),
         ("float-exponent", "1.5e3"),
         ("float-exponent-negative", "2.5E-1"),
+        ("exponent-without-dot", "1e3"),
+        ("hex-is-not-a-literal", "0x10"),
+        ("int-float-sum-is-float", "[ (1 + 1.0) (2 * 0.5) ]"),
         ("add-string-int", "\"a\" + 1"),
         ("add-int-string", "1 + \"a\""),
         ("sub-strings", "\"a\" - \"b\""),
@@ -374,6 +379,36 @@ fn strings_and_paths() {
         ("import-set", "(import ./modules/set.nix).x"),
         ("uri", "https://example.org/a?b=c"),
     ]);
+}
+
+/// `"${./dir}/x"`: Nix copies `./dir` to the store and reads `x` from the copy (which these
+/// tests cannot do: the test machine's store may be read-only); the reader reads the same file
+/// in the flake. Not differential, hence asserted against the files' known contents.
+#[test]
+fn interpolated_paths_read_the_same_files() {
+    let dir = repo_root().join("tests/language");
+    let cases = [
+        ("import \"${./modules}/roles\"", "\"roles\""),
+        ("(import \"${./.}/modules/fn.nix\" { a = 1; }).sum", "3"),
+        ("import \"${./modules/set.nix}\"", "{\"x\":1}"),
+        (
+            "let d = ./modules; in import \"${d}/roles/default.nix\"",
+            "\"roles\"",
+        ),
+    ];
+    for (expr, want) in cases {
+        let got = inventory_gen::read::eval::eval_expression_json(&dir, expr, &[])
+            .map(|v| v.to_string())
+            .map_err(|d| d.message);
+        assert_eq!(got.as_deref(), Ok(want), "{expr}");
+    }
+    // A path anywhere else in a string is its store path, which cannot be known.
+    let got = inventory_gen::read::eval::eval_expression_json(&dir, "\"x${./modules}\"", &[]);
+    assert!(
+        matches!(&got, Err(d) if d.kind == Kind::NotStatic),
+        "{:?}",
+        got.map_err(|d| d.message)
+    );
 }
 
 #[test]

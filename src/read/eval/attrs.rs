@@ -63,7 +63,7 @@ impl Evaluator {
             (self.build_tree(set, env, env, file)?, None)
         };
         drop(scope);
-        self.charge(tree.entries.len() * super::expr::ENTRY_BYTES, span)?;
+        self.charge(tree.entries.len() * super::ops::ENTRY_BYTES, span)?;
         Ok(Val {
             v: V::Attrs(Rc::new(tree.into_map())),
             span,

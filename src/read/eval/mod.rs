@@ -15,8 +15,8 @@
 //! exponential strings, infinite recursion, sharing expanded into a tree — ends in an
 //! `eval-error` at a span inside it, never in an abort, a stack overflow or a hang.
 //!
-//! One file per idea: `value` (values, thunks, scopes), `expr` (expressions), `attrs` (attribute
-//! sets and `let`), `files` (reading and importing), `force` (values into data), `errors`
+//! One file per idea: `value` (values, thunks, scopes), `expr` (expressions), `ops` (operators,
+//! equality, coercion to strings), `attrs` (attribute sets and `let`), `files` (reading and importing), `force` (values into data), `errors`
 //! (diagnostics), `builtins` (the registry of builtins and `lib` functions).
 
 mod attrs;
@@ -25,6 +25,7 @@ mod errors;
 mod expr;
 mod files;
 mod force;
+mod ops;
 mod value;
 
 pub use errors::clamp_span;
