@@ -147,6 +147,11 @@ pub enum Kind {
     UnknownInput,
     /// A tag used by a role matches no machine.
     UnusedTag,
+    /// A role names machines the inventory does not declare (clan-core accepts them; they get
+    /// no configuration).
+    UndeclaredMember,
+    /// A registered service module no instance uses cannot be read (clan-core never reads it).
+    UnusedModule,
     /// A legacy `services` instance (superseded by `instances`).
     LegacyService,
     /// `migrate` cannot rewrite something without changing its meaning.
@@ -178,6 +183,8 @@ impl Kind {
             Kind::UnknownModule => "unknown-module",
             Kind::UnknownInput => "unknown-input",
             Kind::UnusedTag => "unused-tag",
+            Kind::UndeclaredMember => "undeclared-member",
+            Kind::UnusedModule => "unused-module",
             Kind::LegacyService => "legacy-service",
             Kind::CannotMigrate => "cannot-migrate",
             Kind::ForeignFile => "foreign-file",
@@ -188,13 +195,15 @@ impl Kind {
 
     pub fn severity(self) -> Severity {
         match self {
-            Kind::UnusedTag | Kind::LegacyService => Severity::Warning,
+            Kind::UnusedTag | Kind::LegacyService | Kind::UndeclaredMember | Kind::UnusedModule => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
 
     /// Every kind, for documentation and tests.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Syntax,
         Kind::NotStatic,
         Kind::EvalError,
@@ -210,6 +219,8 @@ impl Kind {
         Kind::UnknownModule,
         Kind::UnknownInput,
         Kind::UnusedTag,
+        Kind::UndeclaredMember,
+        Kind::UnusedModule,
         Kind::LegacyService,
         Kind::CannotMigrate,
         Kind::ForeignFile,

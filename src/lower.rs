@@ -277,7 +277,22 @@ impl Lower {
 
     fn settings(&mut self, d: &Data, place: impl Display + Copy) -> Option<Data> {
         match &plain(d).kind {
-            DataKind::Attrs(_) => Some(d.clone()),
+            DataKind::Attrs(_) => {
+                // Settings are written into stubs and members files, which bind `lib` only:
+                // code carried from the flake that needs its inputs cannot go there.
+                if let Some(code) = needs_inputs(d) {
+                    self.diagnostics.push(
+                        Diagnostic::at(
+                            Kind::NotStatic,
+                            code.span,
+                            format!("{place} holds code that needs the flake's inputs, which settings cannot carry"),
+                        )
+                        .with_hint("settings are data; put modules of inputs in the role's `extraModules`"),
+                    );
+                    return None;
+                }
+                Some(d.clone())
+            }
             _ => {
                 self.diagnostics.push(
                     Diagnostic::at(
@@ -553,6 +568,20 @@ impl Lower {
         let mut out = Vec::new();
         for item in items {
             match &item.kind {
+                // Legacy files bind `lib` only: code carried from the flake that needs its
+                // inputs cannot go there.
+                DataKind::Verbatim(text) if crate::read::eval::uses_name(text, "inputs") => {
+                    self.diagnostics.push(
+                        Diagnostic::at(
+                            Kind::NotStatic,
+                            item.span,
+                            format!(
+                                "this entry of {place} needs the flake's inputs, which the legacy `services` files do not have"
+                            ),
+                        )
+                        .with_hint("move the instance to `instances` (`inventory-gen migrate`), where modules of inputs can be used"),
+                    )
+                }
                 DataKind::Path(_) | DataKind::Verbatim(_) | DataKind::Attrs(_) => {
                     out.push(item.clone())
                 }
@@ -886,6 +915,17 @@ pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
         }
     }
     (inventory, l.diagnostics)
+}
+
+/// The first carried code in `d` that uses the flake's inputs.
+fn needs_inputs(d: &Data) -> Option<&Data> {
+    match &d.kind {
+        DataKind::Verbatim(text) => crate::read::eval::uses_name(text, "inputs").then_some(d),
+        DataKind::List(items) => items.iter().find_map(needs_inputs),
+        DataKind::Attrs(entries) => entries.values().find_map(|e| needs_inputs(&e.value)),
+        DataKind::Override { content, .. } => needs_inputs(content),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

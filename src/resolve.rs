@@ -257,22 +257,12 @@ pub fn resolve(
                     .sum::<usize>();
             let mut found: Vec<Option<Membership>> = Vec::with_capacity(most);
             let mut order: Vec<(u32, u32)> = Vec::with_capacity(most);
+            // Members the inventory does not declare: clan-core accepts them (they are listed
+            // to the service but no machine is configured), so they are a warning, not an error.
+            let mut undeclared: Vec<(&str, Span)> = Vec::new();
             for (machine, member) in &role.machines {
                 let Some(&i) = index.get(machine.as_str()) else {
-                    let names = machine_list.iter().map(|(n, _)| n.as_str());
-                    let mut d = Diagnostic::at(
-                        Kind::UnknownMachine,
-                        member.span,
-                        format!("machine `{machine}` is not in the inventory"),
-                    )
-                    .with_label("named here");
-                    d = match suggest(machine, names) {
-                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                        None => d.with_hint(
-                            "add it under `inventory.machines`, or create machines/<name>/",
-                        ),
-                    };
-                    diagnostics.push(d);
+                    undeclared.push((machine.as_str(), member.span));
                     continue;
                 };
                 slot[i as usize] = found.len() as u32;
@@ -282,6 +272,32 @@ pub fn resolve(
                     settings: member.settings.clone(),
                     tag_settings: Vec::new(),
                 }));
+            }
+            if let Some(&(_, first)) = undeclared.first() {
+                let names: Vec<String> = undeclared.iter().map(|(n, _)| format!("`{n}`")).collect();
+                let known = machine_list.iter().map(|(n, _)| n.as_str());
+                let mut d = Diagnostic::at(
+                    Kind::UndeclaredMember,
+                    first,
+                    format!(
+                        "instance `{iname}`, role `{rname}` names {} that the inventory does not declare: {}",
+                        if names.len() == 1 { "a machine" } else { "machines" },
+                        names.join(", ")
+                    ),
+                )
+                .with_label("named here");
+                for &(_, span) in &undeclared[1..] {
+                    d = d.with_note(span, "also named here");
+                }
+                d = match suggest(undeclared[0].0, known) {
+                    Some(s) => d.with_hint(format!(
+                        "clan-core accepts them but configures no machine for them; did you mean `{s}`? Otherwise declare them under `inventory.machines` or create machines/<name>/"
+                    )),
+                    None => d.with_hint(
+                        "clan-core accepts them but configures no machine for them; declare them under `inventory.machines` or create machines/<name>/",
+                    ),
+                };
+                diagnostics.push(d);
             }
             for (tag, role_tag) in &role.tags {
                 let Some(machines) = tagged.get(tag.as_str()) else {

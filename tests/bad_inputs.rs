@@ -420,7 +420,7 @@ fn cases() -> Vec<Case> {
                 );
             },
             exit: 1,
-            expect: &[("not-static", "nested too deeply")],
+            expect: &[("eval-error", "nested too deeply")],
         },
         Case {
             name: "a machine directory whose name is not UTF-8",

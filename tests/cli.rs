@@ -81,6 +81,14 @@ fn transcript() {
             "tests/cases/warn-unused-tag",
             "--deny-warnings",
         ],
+        // Role members the inventory does not declare, and an unused module that cannot be
+        // read: warnings (clan-core accepts both), fatal with --deny-warnings.
+        vec![
+            "check",
+            "--flake",
+            "tests/cases/warn-undeclared-member-unused-module",
+            "--deny-warnings",
+        ],
         // A legacy `services` instance: a warning, fatal with --deny-warnings; migrate's diff.
         vec!["check", "--flake", "tests/cases/legacy-tags"],
         vec![
@@ -260,8 +268,8 @@ fn transcript() {
     assert_eq!(
         codes,
         [
-            0, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 1, 1, 0,
-            0, 0, 0, 1, 0, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1
+            0, 2, 0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 1, 1,
+            0, 0, 0, 0, 1, 0, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1
         ],
         "exit codes:\n{log}"
     );

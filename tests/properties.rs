@@ -246,7 +246,12 @@ impl Model {
             o.insert("settings".into(), settings(s));
         }
         if !role.extra.is_empty() {
-            let sources = role.extra.iter().map(|m| json!(m.source())).collect();
+            // Modules written inline are carried as code, marked `$nix` in eval's JSON.
+            let sources = role
+                .extra
+                .iter()
+                .map(|m| json!({ "$nix": m.source() }))
+                .collect();
             o.insert("extraModules".into(), J::Array(sources));
         }
         J::Object(o)

@@ -136,7 +136,10 @@ pub fn write_data(out: &mut String, data: &Data, indent: usize, from_dir: &Path)
         DataKind::Float(f) => out.push_str(&float(*f)),
         DataKind::Str(s) => push_string(out, s),
         DataKind::Path(p) => out.push_str(&path(p, from_dir)),
-        DataKind::Verbatim(text) => write_verbatim(out, text, indent),
+        DataKind::Verbatim(text) => {
+            let text = crate::read::data::fill_path_holes(text, |p| path(p, from_dir));
+            write_verbatim(out, &text, indent)
+        }
         DataKind::List(items) => {
             if items.is_empty() {
                 out.push_str("[ ]");

@@ -86,7 +86,7 @@ impl Data {
     }
 
     /// The JSON Nix would print for this value with `--eval --strict --json`; paths print as
-    /// their absolute file-system path, verbatim expressions as their source text.
+    /// their absolute file-system path, verbatim expressions as `{ "$nix": <source text> }`.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.kind {
@@ -112,7 +112,33 @@ impl Data {
                 "content": content.to_json(),
                 "priority": priority,
             }),
-            DataKind::Verbatim(text) => J::String(text.clone()),
+            // Nix code carried into the generated files (a module of an input, an expression
+            // that needs `inputs`): shown as its code under the one marker `$nix`.
+            DataKind::Verbatim(text) => serde_json::json!({
+                "$nix": fill_path_holes(text, |p| p.display().to_string()),
+            }),
         }
     }
+}
+
+/// In the text of a [`DataKind::Verbatim`] expression carried from the flake, a path of the
+/// flake is written `HOLE` + absolute path + `HOLE`: where it is written decides how it is
+/// spelled (relative to the generated file, or absolute in `eval`'s JSON). NUL never occurs
+/// in Nix source.
+pub const PATH_HOLE: char = '\u{0}';
+
+/// The text of a verbatim expression with each path hole replaced by `spell(path)`.
+pub fn fill_path_holes(text: &str, spell: impl Fn(&std::path::Path) -> String) -> String {
+    if !text.contains(PATH_HOLE) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split(PATH_HOLE).enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&spell(std::path::Path::new(part)));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }

@@ -149,6 +149,13 @@ pub fn merge_inventory(defs: Vec<Data>) -> (Option<Data>, Vec<Diagnostic>) {
         return (None, diagnostics);
     }
     let mut path = Vec::new();
+    let defs: Vec<Data> = defs
+        .into_iter()
+        .flat_map(|d| expand(d, &path, &mut diagnostics))
+        .collect();
+    if defs.is_empty() {
+        return (None, diagnostics);
+    }
     let merged = merge(defs, Shape::Inventory, &mut path, &mut diagnostics);
     (Some(merged), diagnostics)
 }
@@ -274,13 +281,137 @@ fn merge(defs: Vec<Data>, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Di
                 if !known_key(shape, &key, key_span, path, out) {
                     continue;
                 }
+                let child = shape.child(&key);
                 path.push(key.clone());
-                let value = merge(values, shape.child(&key), path, out);
+                let values = expand_all(values, child, path, out);
+                if values.is_empty() {
+                    // Every definition was `lib.mkIf false …`: the key is not defined.
+                    path.pop();
+                    continue;
+                }
+                let value = merge(values, child, path, out);
                 path.pop();
                 merged.insert(key, Entry { key_span, value });
             }
             Data::new(DataKind::Attrs(merged), span)
         }
+    }
+}
+
+/// Whether `lib.mkMerge`/`lib.mkIf` are taken apart here at this shape. Under `settings` (and
+/// the legacy `config`) they stay as written, for the module system in Nix.
+fn expands(shape: Shape) -> bool {
+    !matches!(shape, Shape::Unique | Shape::Free)
+}
+
+/// `lib.mkMerge [ … ]` (`{ _type = "merge"; contents; }`) or `lib.mkIf c x`
+/// (`{ _type = "if"; condition; content; }`), possibly under a priority wrapper.
+fn is_conditional(d: &Data) -> bool {
+    match &d.kind {
+        DataKind::Override { content, .. } => is_conditional(content),
+        DataKind::Attrs(entries) => entries
+            .get("_type")
+            .and_then(|t| t.value.as_str())
+            .is_some_and(|t| t == "merge" || t == "if"),
+        _ => false,
+    }
+}
+
+fn expand_all(
+    defs: Vec<Data>,
+    shape: Shape,
+    path: &[String],
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Data> {
+    if !expands(shape) || !defs.iter().any(is_conditional) {
+        return defs;
+    }
+    defs.into_iter()
+        .flat_map(|d| expand(d, path, out))
+        .collect()
+}
+
+/// The definitions a value stands for, as the module system sees them: `mkMerge` gives each
+/// of its contents, `mkIf true x` gives `x`'s, `mkIf false x` none; a priority wrapper around
+/// them applies to each (as `mkOverride` is pushed down by the module system).
+fn expand(d: Data, path: &[String], out: &mut Vec<Diagnostic>) -> Vec<Data> {
+    if !is_conditional(&d) {
+        return vec![d];
+    }
+    let span = d.span;
+    match d.kind {
+        DataKind::Override {
+            priority,
+            style,
+            content,
+        } => expand(*content, path, out)
+            .into_iter()
+            .map(|c| {
+                Data::new(
+                    DataKind::Override {
+                        priority,
+                        style,
+                        content: Box::new(c),
+                    },
+                    span,
+                )
+            })
+            .collect(),
+        DataKind::Attrs(mut entries) => {
+            let kind = entries
+                .get("_type")
+                .and_then(|t| t.value.as_str())
+                .unwrap_or("")
+                .to_string();
+            if kind == "merge" {
+                return match entries.remove("contents").map(|e| e.value) {
+                    Some(Data {
+                        kind: DataKind::List(items),
+                        ..
+                    }) => items
+                        .into_iter()
+                        .flat_map(|i| expand(i, path, out))
+                        .collect(),
+                    other => {
+                        let found = other.unwrap_or(Data::new(DataKind::Null, span));
+                        out.push(expected(
+                            &found,
+                            "a list (the contents of lib.mkMerge)",
+                            path,
+                        ));
+                        Vec::new()
+                    }
+                };
+            }
+            let condition = entries.remove("condition").map(|e| e.value);
+            let content = entries.remove("content").map(|e| e.value);
+            match (condition, content) {
+                (
+                    Some(Data {
+                        kind: DataKind::Bool(true),
+                        ..
+                    }),
+                    Some(content),
+                ) => expand(content, path, out),
+                (
+                    Some(Data {
+                        kind: DataKind::Bool(false),
+                        ..
+                    }),
+                    Some(_),
+                ) => Vec::new(),
+                (condition, _) => {
+                    let found = condition.unwrap_or(Data::new(DataKind::Null, span));
+                    out.push(expected(
+                        &found,
+                        "a boolean (the condition of lib.mkIf)",
+                        path,
+                    ));
+                    Vec::new()
+                }
+            }
+        }
+        _ => vec![Data::new(d.kind, span)],
     }
 }
 
@@ -336,7 +467,19 @@ fn check_single(d: Data, shape: Shape, path: &mut Vec<String>, out: &mut Vec<Dia
                 }
                 let child = shape.child(&key);
                 path.push(key);
-                let value = check_single(entry.value, child, path, out);
+                let value = if is_conditional(&entry.value) && expands(child) {
+                    let mut values = expand(entry.value, path, out);
+                    match values.len() {
+                        0 => {
+                            path.pop();
+                            continue;
+                        }
+                        1 => check_single(values.pop().expect("one"), child, path, out),
+                        _ => merge(values, child, path, out),
+                    }
+                } else {
+                    check_single(entry.value, child, path, out)
+                };
                 let key = path.pop().expect("pushed above");
                 checked.push((
                     key,
@@ -647,6 +790,64 @@ mod tests {
         assert_eq!(
             merged.expect("merged").to_json(),
             serde_json::json!({"meta": {"name": "y"}})
+        );
+    }
+
+    fn mk_if(file: u32, condition: Data, content: Data) -> Data {
+        attrs(
+            file,
+            vec![
+                ("_type", s(file, "if")),
+                ("condition", condition),
+                ("content", content),
+            ],
+        )
+    }
+
+    #[test]
+    fn mk_merge_and_mk_if_are_taken_apart_outside_settings() {
+        let t = Data::new(DataKind::Bool(true), sp(1));
+        let f = Data::new(DataKind::Bool(false), sp(1));
+        let jon = attrs(1, vec![("jon", attrs(1, vec![]))]);
+        let ghost = attrs(1, vec![("ghost", attrs(1, vec![]))]);
+        let merged_machines = attrs(
+            1,
+            vec![
+                ("_type", s(1, "merge")),
+                (
+                    "contents",
+                    list(
+                        1,
+                        vec![mk_if(1, t.clone(), jon), mk_if(1, f.clone(), ghost)],
+                    ),
+                ),
+            ],
+        );
+        let a = attrs(
+            1,
+            vec![
+                ("machines", merged_machines),
+                // A key whose only definition is `mkIf false` is not defined at all.
+                ("tags", mk_if(1, f.clone(), attrs(1, vec![]))),
+            ],
+        );
+        let (merged, diags) = merge_inventory(vec![a]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            merged.expect("merged").to_json(),
+            serde_json::json!({"machines": {"jon": {}}})
+        );
+
+        // A condition that is not a boolean is an error naming the place.
+        let bad = attrs(
+            2,
+            vec![("machines", mk_if(2, s(2, "yes"), attrs(2, vec![])))],
+        );
+        let (_, diags) = merge_inventory(vec![bad]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0].message.contains("condition of lib.mkIf"),
+            "{diags:?}"
         );
     }
 }

@@ -13,6 +13,7 @@ pub mod json;
 pub mod merge;
 pub mod nesting;
 pub mod strings;
+pub mod tags;
 
 use crate::diagnostics::{Diagnostic, Kind, SourceMap, Span};
 use data::Data;
@@ -111,13 +112,24 @@ pub fn read_flake_with(
         .iter()
         .filter_map(|d| d.as_attrs()?.get("services").map(|e| e.key_span))
         .collect();
-    let (inventory, merge_diagnostics) = merge::merge_inventory(found.inventories);
+    let (inventory, merge_diagnostics) = if found.tag_functions.is_empty() {
+        merge::merge_inventory(found.inventories)
+    } else {
+        // Tag functions see the merged inventory, and what they return is merged into it.
+        let (first, _) = merge::merge_inventory(found.inventories.clone());
+        let (computed, tag_diagnostics) =
+            tags::compute(&mut ev, &found.tag_functions, first.as_ref());
+        diagnostics.extend(tag_diagnostics);
+        let mut defs = found.inventories;
+        defs.extend(computed);
+        merge::merge_inventory(defs)
+    };
     diagnostics.extend(merge_diagnostics);
     if inventory.is_none() && !diagnostics.iter().any(Diagnostic::is_error) {
         let file = ev.sources.find(&flake_nix);
         let mut d = Diagnostic::new(Kind::NoInventory, "flake.nix defines no inventory")
             .with_hint(
-                "looked for: `inventory = …` in the outputs, in a flake-parts module (and its local imports) and in `clan = { … }`; \
+                "looked for: `inventory = …` in the outputs, in a framework module (`mkFlake`'s arguments, their `flake = …`, `imports` and `modules`) and in `clan = { … }`; \
                  the argument of `lib.clan { … }` / `buildClan { … }`; clan `imports`; inventory.json; machines/<name>/ directories",
             );
         if let Some(file) = file {
@@ -130,6 +142,9 @@ pub fn read_flake_with(
         diagnostics.push(d);
     }
 
+    // Service modules instances name: clan-core reads a registered module only when an
+    // instance uses it, so one nobody uses that cannot be read is a warning, not an error.
+    let used_modules = used_module_names(inventory.as_ref());
     let mut modules = BTreeMap::new();
     for def in found.modules {
         if let Some(existing) = modules.get(&def.name) {
@@ -154,6 +169,9 @@ pub fn read_flake_with(
                         roles,
                     },
                 );
+            }
+            Err(d) if !used_modules.contains(&def.name) => {
+                diagnostics.push(unused_module(&def.name, def.key_span, d))
             }
             Err(d) => diagnostics.push(d),
         }
@@ -241,6 +259,47 @@ pub fn read_flake_with(
     (flake, diagnostics)
 }
 
+/// The names of the service modules that instances use (`instances.<i>.module.name`).
+fn used_module_names(inventory: Option<&Data>) -> BTreeSet<String> {
+    let instances = inventory
+        .and_then(|d| d.as_attrs())
+        .and_then(|a| a.get("instances"))
+        .and_then(|i| i.value.as_attrs());
+    let mut used = BTreeSet::new();
+    for (name, instance) in instances.into_iter().flatten() {
+        let module = instance
+            .value
+            .as_attrs()
+            .and_then(|a| a.get("module"))
+            .and_then(|m| m.value.as_attrs());
+        // An instance without `module.name` uses the module named like the instance.
+        match module.and_then(|m| m.get("name")).map(|n| &n.value.kind) {
+            Some(data::DataKind::Str(n)) => used.insert(n.clone()),
+            Some(_) => false,
+            None => used.insert(name.clone()),
+        };
+    }
+    used
+}
+
+/// The warning for a registered module that no instance uses and that cannot be read.
+fn unused_module(name: &str, key_span: Span, cause: Diagnostic) -> Diagnostic {
+    let mut d = Diagnostic::at(
+        Kind::UnusedModule,
+        key_span,
+        format!(
+            "service module `{name}` is registered but no instance uses it, and it cannot be read: {}",
+            cause.message
+        ),
+    )
+    .with_label("registered here")
+    .with_hint("clan-core reads a module only for the instances that use it: remove the entry, or fix it before an instance uses it");
+    if let Some(span) = cause.span {
+        d = d.with_note(span, "cannot be read here");
+    }
+    d
+}
+
 /// Lists a legacy clanModule's roles: the regular files `roles/<role>.nix` of its directory
 /// (symbolic links are not followed, as in clan-core's `getRoles`). A directory that leads
 /// outside the flake is not read.
@@ -287,9 +346,20 @@ type Roles = Option<BTreeMap<String, Span>>;
 
 /// A service module's source and the role names it defines (through its `imports` too).
 fn read_module(ev: &mut Evaluator, value: &Thunk) -> Result<(ModuleSource, Roles), Diagnostic> {
+    // The code that gives the module, kept before it is evaluated: `import ./x { inherit
+    // inputs; }` is carried into the generated files as code.
+    let code = value.unevaluated();
     let v = ev.force(value)?;
+    let computed = code.as_ref().is_some_and(|(e, _, f)| {
+        Span::new(*f, rowan::ast::AstNode::syntax(e).text_range()) != v.span
+    });
     let source = match &v.v {
         V::Path(p) => ModuleSource::Path(p.to_path_buf()),
+        // `import ./x`: the whole file is the module.
+        _ if let Some(file) = file_value(ev, v.span) => ModuleSource::Path(file),
+        _ if computed && let Some(text) = code.as_ref().and_then(|c| ev.carry(c)) => {
+            ModuleSource::Verbatim(text)
+        }
         _ => match ev.force_data(value, true)?.kind {
             data::DataKind::Verbatim(text) => ModuleSource::Verbatim(text),
             _ => {
@@ -304,6 +374,28 @@ fn read_module(ev: &mut Evaluator, value: &Thunk) -> Result<(ModuleSource, Roles
     let mut roles = Some(BTreeMap::new());
     collect_roles(ev, value, &mut roles, 0)?;
     Ok((source, roles))
+}
+
+/// The file whose whole value `span` is (through `let`, `with`, `assert` and parentheses):
+/// the value `import ./file` gives.
+fn file_value(ev: &Evaluator, span: Span) -> Option<PathBuf> {
+    use rnix::ast::Expr;
+    use rowan::ast::AstNode;
+    let path = ev.sources.path(span.file).to_path_buf();
+    let loaded = ev.files.get(&path)?;
+    let mut expr = loaded.root.as_ref().ok()?.clone();
+    loop {
+        if Span::new(loaded.id, expr.syntax().text_range()) == span {
+            return Some(path);
+        }
+        expr = match expr {
+            Expr::LetIn(e) => e.body()?,
+            Expr::Paren(e) => e.expr()?,
+            Expr::With(e) => e.body()?,
+            Expr::Assert(e) => e.body()?,
+            _ => return None,
+        };
+    }
 }
 
 fn collect_roles(

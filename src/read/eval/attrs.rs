@@ -14,7 +14,6 @@ use std::rc::Rc;
 
 impl Evaluator {
     /// Builds the scope of a `let` (recursive: bindings see each other).
-    /// Builds the scope of a `let` (recursive: bindings see each other).
     pub(crate) fn bind_recursive(
         &mut self,
         node: &impl HasEntry,
@@ -64,6 +63,7 @@ impl Evaluator {
             (self.build_tree(set, env, env, file)?, None)
         };
         drop(scope);
+        self.charge(tree.entries.len() * super::ops::ENTRY_BYTES, span)?;
         Ok(Val {
             v: V::Attrs(Rc::new(tree.into_map())),
             span,
@@ -179,7 +179,10 @@ impl Evaluator {
                         ast::Expr::AttrSet(set) if set.rec_token().is_none() => {
                             let sub = target.subtree(last.0.clone(), last.1, dynamic)?;
                             sub.span = Some(value_span);
-                            self.add_entries(set, inner, outer, file, sub)?;
+                            // A nested set is an expression of the scope its parent's values
+                            // are evaluated in: its plain `inherit` looks names up there (in
+                            // `let a = 2; b = { inherit a; }` it finds this `a`).
+                            self.add_entries(set, inner, inner, file, sub)?;
                         }
                         _ => {
                             let thunk = Thunk::code(value, inner.clone(), file);

@@ -5,6 +5,7 @@ use super::Evaluator;
 use super::builtins::{self, Namespace};
 use super::errors::{err, not_static, type_error};
 use super::files::normalize;
+use super::ops::{ITEM_BYTES, LIST_BYTES};
 use super::strings::{self, Piece};
 use super::value::*;
 use crate::diagnostics::{Diagnostic, FileId, Kind, Span};
@@ -50,10 +51,9 @@ impl Evaluator {
                 &format!("the path `{}`", expr.syntax().text()),
             )),
             ast::Expr::List(list) => {
-                let items: Vec<Thunk> = list
-                    .items()
-                    .map(|item| Thunk::code(item, env.clone(), file))
-                    .collect();
+                let items: Vec<Thunk> =
+                    list.items().map(|item| thunk_of(item, env, file)).collect();
+                self.charge(LIST_BYTES + items.len() * ITEM_BYTES, span)?;
                 val(V::List(items.into()))
             }
             ast::Expr::AttrSet(set) => {
@@ -66,6 +66,11 @@ impl Evaluator {
                     .body()
                     .ok_or_else(|| err(Kind::Syntax, span, "`let` without a body"))?;
                 self.eval(&body, &scope, file)
+            }
+            // `let { …; body = …; }`, which Nix 2.8 still reads: a recursive set's `body`.
+            ast::Expr::LegacyLet(legacy) => {
+                let scope = self.bind_recursive(legacy, env, file)?;
+                self.lookup("body", &scope, span)
             }
             ast::Expr::Ident(ident) => {
                 let name = ident_name(ident);
@@ -80,12 +85,15 @@ impl Evaluator {
                 let attrpath = has
                     .attrpath()
                     .ok_or_else(|| err(Kind::Syntax, span, "incomplete `?`"))?;
-                for attr in attrpath.attrs() {
-                    let Some(name) = self.attr_name(&attr, env, file)? else {
+                let attrs: Vec<ast::Attr> = attrpath.attrs().collect();
+                for (i, attr) in attrs.iter().enumerate() {
+                    let Some(name) = self.attr_name(attr, env, file)? else {
                         return val(V::Bool(false));
                     };
                     match &current.v {
+                        // The last value is not forced: `{ a = throw "x"; } ? a` is true.
                         V::Attrs(map) => match map.get(&*name) {
+                            Some(_) if i + 1 == attrs.len() => return val(V::Bool(true)),
                             Some(b) => current = self.force(&b.thunk.clone())?,
                             None => return val(V::Bool(false)),
                         },
@@ -100,7 +108,7 @@ impl Evaluator {
                     return Err(err(Kind::Syntax, span, "incomplete function call"));
                 };
                 let f = self.eval(&function, env, file)?;
-                let arg = Thunk::code(argument, env.clone(), file);
+                let arg = thunk_of(argument, env, file);
                 self.apply(f, arg, span)
             }
             ast::Expr::Lambda(lambda) => val(V::Lambda(Rc::new(Closure {
@@ -162,8 +170,17 @@ impl Evaluator {
                     .ok_or_else(|| err(Kind::Syntax, span, "incomplete `assert`"))?;
                 if let Some(cond) = assert.condition() {
                     let c = self.eval(&cond, env, file)?;
-                    if let V::Bool(false) = c.v {
-                        return Err(err(Kind::EvalError, c.span, "assertion failed"));
+                    match c.v {
+                        V::Bool(true) => {}
+                        V::Bool(false) => {
+                            return Err(err(
+                                Kind::EvalError,
+                                span,
+                                format!("assertion `{}` failed", cond.syntax().text()),
+                            ));
+                        }
+                        V::Opaque(_) => return Ok(self.opaque_at(&c, span)),
+                        _ => return Err(type_error(c.span, "a boolean", &c)),
                     }
                 }
                 self.eval(&body, env, file)
@@ -211,7 +228,11 @@ impl Evaluator {
                 .collect()
         };
         let mut out = String::new();
-        for piece in pieces {
+        // `"${./dir}/x"` (or `"${self}/x"`): Nix copies the directory to the store and the
+        // string names a file of that copy, whose text the reader cannot know; what it reads is
+        // the same file in the flake, so the value stays that path.
+        let mut leading_path: Option<Rc<Path>> = None;
+        for (n, piece) in pieces.into_iter().enumerate() {
             match piece {
                 Piece::Text(t) => out.push_str(&t),
                 Piece::Interpolation(i) => {
@@ -219,26 +240,30 @@ impl Evaluator {
                         .expr()
                         .ok_or_else(|| err(Kind::Syntax, span, "empty interpolation"))?;
                     let v = self.eval(&inner, env, file)?;
-                    match &v.v {
-                        V::Str(s) => out.push_str(s),
-                        V::Opaque(_) => return Ok(self.opaque_at(&v, span)),
-                        V::Path(_) => {
-                            return Err(not_static(
-                                v.span,
-                                "a path inside a string (Nix copies it to the store)",
-                            ));
+                    if let V::Path(p) = &v.v
+                        && out.is_empty()
+                        && n == 0
+                    {
+                        leading_path = Some(p.clone());
+                        continue;
+                    }
+                    match self.coerce_to_string(&v, false)? {
+                        Ok(s) => {
+                            self.charge(out.len() + s.len(), span)?;
+                            out.push_str(&s)
                         }
-                        _ => {
-                            return Err(err(
-                                Kind::EvalError,
-                                v.span,
-                                format!("cannot put {} into a string", type_name(&v)),
-                            )
-                            .with_hint("only strings can be interpolated"));
-                        }
+                        Err(opaque) => return Ok(self.opaque_at(&opaque, span)),
                     }
                 }
             }
+        }
+        if let Some(p) = leading_path {
+            let mut joined = p.as_os_str().to_os_string();
+            joined.push(&out);
+            return Ok(Val {
+                v: V::Path(normalize(Path::new(&joined)).into()),
+                span,
+            });
         }
         Ok(Val {
             v: V::Str(out.into()),
@@ -270,13 +295,13 @@ impl Evaluator {
                 }
             }
         }
+        // An absolute path is a value like any other (`./modules + /roles` is a path in the
+        // flake); reading one outside the flake is refused where it is read.
         if text.starts_with('/') {
-            return Err(err(
-                Kind::BadImport,
+            return Ok(Val {
+                v: V::Path(normalize(Path::new(&text)).into()),
                 span,
-                format!("the absolute path `{text}` is outside the flake"),
-            )
-            .with_hint("use a path relative to this file, inside the flake"));
+            });
         }
         let base = self
             .sources
@@ -560,6 +585,31 @@ impl Evaluator {
                     };
                     vars.borrow_mut().insert(name, value);
                 }
+                if pattern.ellipsis_token().is_none()
+                    && let V::Attrs(map) = &given.v
+                {
+                    let declared: Vec<Rc<str>> = pattern
+                        .pat_entries()
+                        .filter_map(|e| e.ident())
+                        .map(|i| ident_name(&i))
+                        .collect();
+                    if let Some(extra) = map.keys().find(|k| !declared.contains(k)) {
+                        let lambda_span =
+                            Span::new(closure.file, closure.lambda.syntax().text_range());
+                        let mut d = err(
+                            Kind::EvalError,
+                            span,
+                            format!("the function is called with an unexpected argument `{extra}`"),
+                        )
+                        .with_note(lambda_span, "the function, which takes no other arguments");
+                        if let Some(s) =
+                            crate::diagnostics::suggest(extra, declared.iter().map(|d| &**d))
+                        {
+                            d = d.with_hint(format!("did you mean `{s}`?"));
+                        }
+                        return Err(d);
+                    }
+                }
             }
             None => return Err(err(Kind::Syntax, span, "function without a parameter")),
         }
@@ -569,182 +619,28 @@ impl Evaluator {
             .ok_or_else(|| err(Kind::Syntax, span, "function without a body"))?;
         self.eval(&body, &scope, closure.file)
     }
+}
 
-    pub(crate) fn eval_binop(
-        &mut self,
-        op: &ast::BinOp,
-        env: &Env,
-        file: FileId,
-        span: Span,
-    ) -> Result<Val, Diagnostic> {
-        use ast::BinOpKind as K;
-        let (Some(lhs), Some(rhs), Some(kind)) = (op.lhs(), op.rhs(), op.operator()) else {
-            return Err(err(Kind::Syntax, span, "incomplete operator"));
-        };
-        let val = |v: V| Ok(Val { v, span });
-        match kind {
-            K::And | K::Or | K::Implication => {
-                let l = self.eval(&lhs, env, file)?;
-                let lb = match l.v {
-                    V::Bool(b) => b,
-                    V::Opaque(_) => return Ok(self.opaque_at(&l, span)),
-                    _ => return Err(type_error(l.span, "a boolean", &l)),
-                };
-                let short = match kind {
-                    K::And => (!lb).then_some(false),
-                    K::Or => lb.then_some(true),
-                    _ => (!lb).then_some(true),
-                };
-                if let Some(b) = short {
-                    return val(V::Bool(b));
-                }
-                let r = self.eval(&rhs, env, file)?;
-                match r.v {
-                    V::Bool(b) => val(V::Bool(b)),
-                    V::Opaque(_) => Ok(self.opaque_at(&r, span)),
-                    _ => Err(type_error(r.span, "a boolean", &r)),
-                }
+/// The thunk of an expression evaluated lazily in `env`: a name bound lexically is its
+/// binding's own thunk, as in Nix (so `[ f ] == [ f ]` compares the same value, and no thunk is
+/// made); anything else a new thunk. Only for scopes already complete (not while a `let` or
+/// `rec` is being built).
+fn thunk_of(expr: ast::Expr, env: &Env, file: FileId) -> Thunk {
+    if let ast::Expr::Ident(ident) = &expr
+        && let Some(token) = ident.ident_token()
+    {
+        let name = token.text();
+        let mut scope = Some(env);
+        while let Some(s) = scope {
+            if let Scope::Vars { vars, .. } = &**s
+                && let Some(t) = vars.borrow().get(name)
+            {
+                return t.clone();
             }
-            K::PipeRight | K::PipeLeft => {
-                let (f, x) = if kind == K::PipeRight {
-                    (rhs, lhs)
-                } else {
-                    (lhs, rhs)
-                };
-                let f = self.eval(&f, env, file)?;
-                self.apply(f, Thunk::code(x, env.clone(), file), span)
-            }
-            _ => {
-                let l = self.eval(&lhs, env, file)?;
-                let r = self.eval(&rhs, env, file)?;
-                if matches!(l.v, V::Opaque(_)) {
-                    return Ok(self.opaque_at(&l, span));
-                }
-                if matches!(r.v, V::Opaque(_)) {
-                    return Ok(self.opaque_at(&r, span));
-                }
-                match (kind, &l.v, &r.v) {
-                    (K::Update, V::Attrs(a), V::Attrs(b)) => {
-                        let mut merged = (**a).clone();
-                        for (k, v) in b.iter() {
-                            merged.insert(k.clone(), v.clone());
-                        }
-                        val(V::Attrs(Rc::new(merged)))
-                    }
-                    (K::Concat, V::List(a), V::List(b)) => {
-                        let items: Vec<Thunk> = a.iter().chain(b.iter()).cloned().collect();
-                        val(V::List(items.into()))
-                    }
-                    (K::Add, V::Str(a), V::Str(b)) => val(V::Str(format!("{a}{b}").into())),
-                    (K::Add, V::Path(a), V::Str(b)) => {
-                        let joined = format!("{}{}", a.display(), b);
-                        val(V::Path(normalize(Path::new(&joined)).into()))
-                    }
-                    (K::Equal, _, _) => val(V::Bool(self.equal(&l, &r)?)),
-                    (K::NotEqual, _, _) => val(V::Bool(!self.equal(&l, &r)?)),
-                    (_, V::Int(a), V::Int(b)) => {
-                        let (a, b) = (*a, *b);
-                        let overflow = || err(Kind::EvalError, span, "integer overflow");
-                        match kind {
-                            K::Add => val(V::Int(a.checked_add(b).ok_or_else(overflow)?)),
-                            K::Sub => val(V::Int(a.checked_sub(b).ok_or_else(overflow)?)),
-                            K::Mul => val(V::Int(a.checked_mul(b).ok_or_else(overflow)?)),
-                            K::Div => {
-                                if b == 0 {
-                                    return Err(err(Kind::EvalError, span, "division by zero"));
-                                }
-                                val(V::Int(a.checked_div(b).ok_or_else(overflow)?))
-                            }
-                            K::Less => val(V::Bool(a < b)),
-                            K::LessOrEq => val(V::Bool(a <= b)),
-                            K::More => val(V::Bool(a > b)),
-                            K::MoreOrEq => val(V::Bool(a >= b)),
-                            _ => Err(not_static(span, "this operator")),
-                        }
-                    }
-                    (_, V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
-                        let a = as_float(&l.v);
-                        let b = as_float(&r.v);
-                        match kind {
-                            K::Add => val(V::Float(a + b)),
-                            K::Sub => val(V::Float(a - b)),
-                            K::Mul => val(V::Float(a * b)),
-                            K::Div => {
-                                if b == 0.0 {
-                                    return Err(err(Kind::EvalError, span, "division by zero"));
-                                }
-                                val(V::Float(a / b))
-                            }
-                            K::Less => val(V::Bool(a < b)),
-                            K::LessOrEq => val(V::Bool(a <= b)),
-                            K::More => val(V::Bool(a > b)),
-                            K::MoreOrEq => val(V::Bool(a >= b)),
-                            _ => Err(not_static(span, "this operator")),
-                        }
-                    }
-                    (K::Less | K::LessOrEq | K::More | K::MoreOrEq, V::Str(a), V::Str(b)) => {
-                        let ord = a.cmp(b);
-                        let result = match kind {
-                            K::Less => ord.is_lt(),
-                            K::LessOrEq => ord.is_le(),
-                            K::More => ord.is_gt(),
-                            _ => ord.is_ge(),
-                        };
-                        val(V::Bool(result))
-                    }
-                    _ => Err(err(
-                        Kind::EvalError,
-                        span,
-                        format!(
-                            "cannot apply this operator to {} and {}",
-                            type_name(&l),
-                            type_name(&r)
-                        ),
-                    )),
-                }
-            }
+            scope = s.parent();
         }
     }
-
-    pub(crate) fn equal(&mut self, a: &Val, b: &Val) -> Result<bool, Diagnostic> {
-        Ok(match (&a.v, &b.v) {
-            (V::Null, V::Null) => true,
-            (V::Bool(x), V::Bool(y)) => x == y,
-            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => match (&a.v, &b.v) {
-                (V::Int(x), V::Int(y)) => x == y,
-                _ => as_float(&a.v) == as_float(&b.v),
-            },
-            (V::Str(x), V::Str(y)) => x == y,
-            (V::Path(x), V::Path(y)) => x == y,
-            (V::List(x), V::List(y)) => {
-                if x.len() != y.len() {
-                    return Ok(false);
-                }
-                for (tx, ty) in x.iter().zip(y.iter()) {
-                    let vx = self.force(tx)?;
-                    let vy = self.force(ty)?;
-                    if !self.equal(&vx, &vy)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            (V::Attrs(x), V::Attrs(y)) => {
-                if x.len() != y.len() || !x.keys().eq(y.keys()) {
-                    return Ok(false);
-                }
-                for (bx, by) in x.values().zip(y.values()) {
-                    let vx = self.force(&bx.thunk)?;
-                    let vy = self.force(&by.thunk)?;
-                    if !self.equal(&vx, &vy)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            _ => false,
-        })
-    }
+    Thunk::code(expr, env.clone(), file)
 }
 
 /// The value of a name Nix binds globally, if it is one: constants, `builtins`, and the builtins

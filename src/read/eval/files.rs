@@ -45,7 +45,20 @@ impl Evaluator {
             }
         };
         if !path.starts_with(&self.root) {
-            // Shown relative to the flake, as it was most likely written.
+            // An absolute path (`/etc/x`, which shares only `/` with the flake) is shown as it was
+            // written; anything else relative to the flake, as it was most likely written.
+            if path
+                .components()
+                .zip(self.root.components())
+                .take_while(|(a, b)| a == b)
+                .count()
+                <= 1
+            {
+                return Err(outside(format!(
+                    "the absolute path `{}` is outside the flake",
+                    path.display()
+                )));
+            }
             let common = path
                 .components()
                 .zip(self.root.components())

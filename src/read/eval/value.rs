@@ -137,12 +137,15 @@ impl Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Deferred(f, span))))
     }
 
-    /// The span of the code behind this thunk, if it is still unevaluated code or evaluated.
+    /// The span of the code behind this thunk (`None` once it has failed).
     pub fn span(&self) -> Option<Span> {
         match &*self.0.borrow() {
             ThunkState::Done(Ok(v)) => Some(v.span),
             ThunkState::Deferred(_, span) | ThunkState::Forcing(span) => Some(*span),
-            _ => None,
+            ThunkState::Code { expr, file, .. } => {
+                Some(Span::new(*file, expr.syntax().text_range()))
+            }
+            ThunkState::Done(Err(_)) => None,
         }
     }
 }

@@ -30,7 +30,11 @@ const ASSERTION: &str = "assertion failed";
 
 /// True for the errors Nix's `tryEval` catches: `throw` and `assert`.
 pub(crate) fn catchable(d: &Diagnostic) -> bool {
-    d.kind == Kind::EvalError && (d.message.starts_with(THROWN) || d.message == ASSERTION)
+    d.kind == Kind::EvalError
+        && (d.message.starts_with(THROWN)
+            || d.message == ASSERTION
+            // The expression evaluator names the condition: "assertion `c` failed".
+            || (d.message.starts_with("assertion `") && d.message.ends_with("` failed")))
 }
 
 fn message(ev: &mut Evaluator, t: &Thunk, span: Span) -> Result<Result<String, Val>, Diagnostic> {

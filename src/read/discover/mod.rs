@@ -1,16 +1,21 @@
 //! Finds every definition of the inventory in a flake, in the forms real fleets use:
 //! plain `outputs = …: { inventory = …; }`, calls whose argument holds an `inventory`
-//! (`clan-core.lib.clan { … }`, `buildClan { … }`), flake-parts `mkFlake` modules with
-//! `inventory = …` or `clan = { … }` (and their local `imports`), clan configs with `imports`,
-//! `meta`, `modules` and `machines`, `<flake>/inventory.json` and `<flake>/machines/<name>/`.
+//! (`clan-core.lib.clan { … }`, `buildClan { … }`) wherever they are made (let-bound values,
+//! applied imports), the arguments of framework calls (`mkFlake`: flake-parts' two-argument
+//! and adios-flake's one-argument form) with their `flake = …`, `clan = …`, `inventory = …`,
+//! `imports` and `modules`, clan configs with `imports`, `meta`, `modules` and `machines`,
+//! `inventory.tags` functions, `<flake>/inventory.json` and `<flake>/machines/<name>/`.
 //!
 //! It evaluates only what it must to find these; everything else in flake.nix (packages,
-//! `specialArgs`, NixOS modules) is never forced, so it cannot cause an error.
+//! `specialArgs`, NixOS modules) is never forced, so it cannot cause an error — unless it may
+//! hide part of the clan config, which `unfollowed` reports. `flake_self` gives `outputs` and
+//! module functions the flake as `self`.
 
 use super::data::{Data, DataKind, Entry};
-use super::eval::{Evaluator, Thunk, V, Val, opaque_val};
+use super::eval::{Evaluator, Thunk, V, Val};
 use super::json;
 use crate::diagnostics::{Diagnostic, Kind, Span};
+use rowan::ast::AstNode;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +31,8 @@ pub struct ModuleDef {
 pub struct Found {
     /// Inventory definitions (each an inventory attrset, as data).
     pub inventories: Vec<Data>,
+    /// `inventory.tags` written as module functions, applied once the rest is merged.
+    pub tag_functions: Vec<super::tags::TagFunction>,
     pub modules: Vec<ModuleDef>,
     /// Declared flake inputs and where.
     pub inputs: BTreeMap<String, Span>,
@@ -34,12 +41,20 @@ pub struct Found {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+mod flake_self;
+mod unfollowed;
+
 pub struct Discovery<'a> {
     ev: &'a mut Evaluator,
     found: Found,
     seen_modules: HashSet<PathBuf>,
     seen_clan_files: HashSet<PathBuf>,
     processed_calls: usize,
+    /// Errors met while forcing outputs that are not known to be the inventory's: they matter
+    /// only if they may hide a clan config (see `unfollowed_calls`).
+    swallowed: Vec<Diagnostic>,
+    /// A clan config was found (and read) in the flake's Nix code.
+    clan_found: bool,
 }
 
 impl<'a> Discovery<'a> {
@@ -50,6 +65,8 @@ impl<'a> Discovery<'a> {
             seen_modules: HashSet::new(),
             seen_clan_files: HashSet::new(),
             processed_calls: 0,
+            swallowed: Vec::new(),
+            clan_found: false,
         }
     }
 
@@ -103,39 +120,67 @@ impl<'a> Discovery<'a> {
         };
         let outputs = self.ev.force(&outputs.thunk.clone())?;
         let result = match &outputs.v {
-            V::Lambda(_) => {
-                let arg = Thunk::ready(opaque_val("inputs", outputs.span));
-                self.ev.apply(outputs.clone(), arg, outputs.span)?
-            }
+            V::Lambda(_) => self.apply_outputs(&outputs)?,
             _ => outputs.clone(),
         };
-        if let V::Attrs(map) = &result.v {
-            if map.contains_key("inventory") {
-                // Plain outputs holding an inventory are read like a clan config
-                // (`inventory`, `meta`, `modules` beside it).
-                self.clan_config(&Thunk::ready(result.clone()))?;
-            }
-            if let Some(clan) = map.get("clan") {
-                // An output named `clan` is often clan-core's result, not a config: only a
-                // literal attribute set holding an inventory is one.
-                let t = clan.thunk.clone();
-                if let Ok(Val { v: V::Attrs(m), .. }) = self.ev.force(&t)
-                    && m.contains_key("inventory")
-                {
-                    self.clan_config(&t)?;
-                }
-            }
-            // Force each output one level so `let clan = lib.clan { … }; in { inherit (clan) … }`
-            // records its call; what fails here is not the inventory's business.
-            let values: Vec<Thunk> = map.values().map(|b| b.thunk.clone()).collect();
-            for t in values {
-                let _ = self.ev.force(&t);
-            }
+        if let V::Opaque(o) = &result.v
+            && o.args.is_empty()
+        {
+            // Outputs that are an unknown value and not a call a framework handles.
+            self.swallowed
+                .push(opaque_part("the flake's outputs", o, result.span));
         }
-        self.calls()
+        if let V::Opaque(o) = &result.v
+            && !o.args.is_empty()
+            && call_kind(o.last().unwrap_or("")) == CallKind::Other
+        {
+            self.swallowed
+                .push(opaque_part("the flake's outputs", o, result.span));
+        }
+        self.outputs(&result)?;
+        self.calls()?;
+        self.unfollowed_calls();
+        Ok(())
     }
 
-    /// Handles recorded calls of unknown functions until no new ones appear.
+    /// Flake outputs (the value of `outputs`, or a framework's `flake = …`): an inventory, a
+    /// `clan` config, and the clan calls its attributes make.
+    fn outputs(&mut self, result: &Val) -> Result<(), Diagnostic> {
+        let V::Attrs(map) = &result.v else {
+            return Ok(());
+        };
+        if map.contains_key("inventory") {
+            // Plain outputs holding an inventory are read like a clan config
+            // (`inventory`, `meta`, `modules` beside it).
+            self.clan_config(&Thunk::ready(result.clone()))?;
+        }
+        if let Some(clan) = map.get("clan") {
+            // An output named `clan` is often clan-core's result, not a config: only an
+            // attribute set holding an inventory is one.
+            let t = clan.thunk.clone();
+            match self.ev.force(&t) {
+                Ok(Val { v: V::Attrs(m), .. }) if m.contains_key("inventory") => {
+                    self.clan_config(&t)?;
+                }
+                Ok(_) => {}
+                Err(d) => return Err(unfollowed(d, "the flake output `clan`")),
+            }
+        }
+        // Force each output one level so `let clan = lib.clan { … }; in { inherit (clan) … }`
+        // records its call. What fails here is reported only if it hides a clan call (see
+        // `unfollowed_calls`): a failing package is not the inventory's business.
+        let values: Vec<Thunk> = map.values().map(|b| b.thunk.clone()).collect();
+        for t in values {
+            if let Err(d) = self.ev.force(&t) {
+                self.swallowed.push(d);
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles recorded calls of unknown functions until no new ones appear. Each recorded
+    /// call is one more argument given to an unknown function (`mkFlake a b` is recorded as
+    /// `mkFlake a` and `mkFlake a b`), so only its last argument is new.
     fn calls(&mut self) -> Result<(), Diagnostic> {
         while self.processed_calls < self.ev.calls.len() {
             let index = self.processed_calls;
@@ -145,22 +190,36 @@ impl<'a> Discovery<'a> {
                 (call.function.clone(), call.args.clone())
             };
             let last = function.last().map(|s| &**s).unwrap_or("");
-            if last == "mkFlake" && args.len() == 2 {
-                self.flake_module(&args[1])?;
+            let Some(arg) = args.last().cloned() else {
                 continue;
-            }
-            if args.len() == 1 {
-                let arg = match self.ev.force(&args[0]) {
-                    Ok(v) => v,
-                    // The argument of a clan constructor is the clan config: its error is the
-                    // user's problem. Other unknown calls are none of the inventory's business.
-                    Err(d) if matches!(last, "clan" | "buildClan") => return Err(d),
-                    Err(_) => continue,
-                };
-                if let V::Attrs(map) = &arg.v
-                    && (map.contains_key("inventory") || matches!(last, "clan" | "buildClan"))
-                {
-                    self.clan_config(&args[0])?;
+            };
+            match call_kind(last) {
+                CallKind::Clan => {
+                    if args.len() == 1 {
+                        // The argument of a clan constructor is the clan config: its error
+                        // is the user's problem.
+                        let r = self.clan_config(&arg);
+                        self.report(r);
+                    }
+                }
+                CallKind::Framework => {
+                    let what = format!("the argument of `{}`", function.join("."));
+                    let r = self.flake_module(&arg).map_err(|d| unfollowed(d, &what));
+                    self.report(r);
+                }
+                CallKind::Other => {
+                    if args.len() != 1 {
+                        continue;
+                    }
+                    let Ok(v) = self.ev.force(&arg) else {
+                        continue;
+                    };
+                    if let V::Attrs(map) = &v.v
+                        && map.contains_key("inventory")
+                    {
+                        let r = self.clan_config(&arg);
+                        self.report(r);
+                    }
                 }
             }
         }
@@ -177,8 +236,14 @@ impl<'a> Discovery<'a> {
                     let t = self.ev.import(&p, Some(v.span))?;
                     v = self.ev.force(&t)?;
                 }
+                // `self + "/clan.nix"`, `"${self}/clan.nix"`: a path of the flake, as a string.
+                V::Str(s) if s.starts_with('/') && Path::new(&**s).starts_with(&self.ev.root) => {
+                    let p = super::eval::normalize(Path::new(&**s));
+                    let t = self.ev.import(&p, Some(v.span))?;
+                    v = self.ev.force(&t)?;
+                }
                 V::Lambda(_) => {
-                    let args = Thunk::ready(opaque_val("", v.span));
+                    let args = self.module_args(&v);
                     v = self.ev.apply(v.clone(), args, v.span)?;
                 }
                 _ => break,
@@ -187,6 +252,8 @@ impl<'a> Discovery<'a> {
         Ok(v)
     }
 
+    /// A framework module (flake-parts, adios-flake, …): a path, a function or an attribute
+    /// set, whose `clan`, `flake`, `imports`, `modules` and `config` may define the clan config.
     fn flake_module(&mut self, thunk: &Thunk) -> Result<(), Diagnostic> {
         if let Ok(V::Path(p)) = self.ev.force(thunk).map(|v| v.v) {
             let p = p.to_path_buf();
@@ -195,46 +262,110 @@ impl<'a> Discovery<'a> {
             }
         }
         let v = self.module_value(thunk)?;
-        let V::Attrs(map) = &v.v else {
-            return Ok(());
+        let map = match &v.v {
+            V::Attrs(map) => map.clone(),
+            // A computed module (`import-tree ./modules`, `inputs.x.lib.f ./dir`): what it
+            // defines cannot be known.
+            V::Opaque(o) if !o.args.is_empty() => {
+                return Err(Diagnostic::at(
+                    Kind::NotStatic,
+                    v.span,
+                    format!(
+                        "this module is computed by `{}`, which the reader cannot evaluate",
+                        o.describe()
+                    ),
+                ));
+            }
+            _ => return Ok(()),
         };
         // inventory-gen's own flake-parts module puts the clan config's keys at the top level:
         // `inventory`, `modules`, `meta`, `machines` (its `imports` are flake-parts imports).
-        if map.contains_key("inventory") || map.contains_key("modules") {
-            let map = map.clone();
+        let mut modules_are_clan = false;
+        if let Some(b) = map.get("modules") {
+            let t = b.thunk.clone();
+            match self.ev.force(&t) {
+                // adios-flake's `modules = [ ./x/flake-module.nix … ]`: framework modules.
+                Ok(Val {
+                    v: V::List(items), ..
+                }) => self.module_list(&items),
+                Ok(_) => modules_are_clan = true,
+                Err(d) => return Err(unfollowed(d, "`modules`")),
+            }
+        }
+        if map.contains_key("inventory") || modules_are_clan {
+            self.clan_found = true;
             self.clan_keys(&map, false)?;
         }
         if let Some(b) = map.get("clan") {
             let t = b.thunk.clone();
             self.clan_config(&t)?;
         }
+        if let Some(b) = map.get("flake") {
+            let t = b.thunk.clone();
+            let what = "the framework's `flake` attribute";
+            let flake = self.module_value(&t).map_err(|d| unfollowed(d, what))?;
+            if let V::Opaque(o) = &flake.v {
+                return Err(opaque_part(what, o, flake.span));
+            }
+            self.outputs(&flake)?;
+        }
         if let Some(b) = map.get("config") {
             let t = b.thunk.clone();
             self.flake_module(&t)?;
         }
         if let Some(b) = map.get("imports") {
-            let list = self.ev.force(&b.thunk.clone())?;
-            if let V::List(items) = &list.v {
-                for item in items.iter() {
-                    match self.ev.force(item) {
-                        // `inputs.x.flakeModules.default` and the like are not ours to read.
-                        Ok(Val {
-                            v: V::Opaque(_), ..
-                        }) => {}
-                        Ok(_) => {
-                            let r = self.flake_module(item);
-                            self.report(r);
-                        }
-                        Err(d) => self.found.diagnostics.push(d),
-                    }
+            let list = self
+                .ev
+                .force(&b.thunk.clone())
+                .map_err(|d| unfollowed(d, "this `imports` list"))?;
+            match &list.v {
+                V::List(items) => self.module_list(items),
+                V::Opaque(o) => {
+                    return Err(Diagnostic::at(
+                        Kind::NotStatic,
+                        list.span,
+                        format!(
+                            "cannot follow this `imports` list, which may define part of the clan configuration: it is computed by `{}`, which the reader cannot evaluate",
+                            o.describe()
+                        ),
+                    )
+                    .with_hint("list the modules as paths: `imports = [ ./clan.nix … ];`"));
+                }
+                _ => {
+                    return Err(Diagnostic::at(
+                        Kind::WrongType,
+                        list.span,
+                        format!(
+                            "`imports` must be a list, found {}",
+                            super::eval::type_name(&list)
+                        ),
+                    ));
                 }
             }
         }
         self.calls()
     }
 
+    /// The items of a framework's `imports` (or adios-flake's `modules`): each is followed;
+    /// a module of a flake input (`inputs.x.flakeModules.default`) is not this flake's to read.
+    fn module_list(&mut self, items: &[Thunk]) {
+        for item in items.iter() {
+            match self.ev.force(item) {
+                Ok(Val {
+                    v: V::Opaque(o), ..
+                }) if o.args.is_empty() => {}
+                Ok(_) => {
+                    let r = self.flake_module(item);
+                    self.report(r);
+                }
+                Err(d) => self.found.diagnostics.push(unfollowed(d, "this module")),
+            }
+        }
+    }
+
     /// A clan config: `inventory`, `meta`, `modules`, `machines`, `imports`.
     fn clan_config(&mut self, thunk: &Thunk) -> Result<(), Diagnostic> {
+        self.clan_found = true;
         if let Ok(V::Path(p)) = self.ev.force(thunk).map(|v| v.v) {
             let p = p.to_path_buf();
             if !self.seen_clan_files.insert(p) {
@@ -354,12 +485,48 @@ impl<'a> Discovery<'a> {
                 ),
             ));
         };
+        if map.contains_key("_type") {
+            // `inventory = lib.mkMerge [ … ]` or `lib.mkIf c { … }`: one definition the merge
+            // takes apart as the module system does.
+            let data = self.ev.force_data(thunk, false)?;
+            self.note_file(v.span);
+            self.found.inventories.push(data);
+            return Ok(());
+        }
         let mut entries = BTreeMap::new();
         let mut imports = None;
         for (key, binding) in map.iter() {
             if &**key == "imports" {
                 imports = Some(binding.thunk.clone());
                 continue;
+            }
+            if &**key == "tags" {
+                // `tags = { config, ... }: { … }` (or a file holding one) is a module function
+                // of clan-core's tags submodule, applied once the machines are known.
+                let mut value = self.ev.force(&binding.thunk);
+                if let Ok(Val {
+                    v: V::Path(p),
+                    span,
+                }) = &value
+                {
+                    let p = p.to_path_buf();
+                    value = self
+                        .ev
+                        .import(&p, Some(*span))
+                        .and_then(|t| self.ev.force(&t));
+                }
+                if let Ok(
+                    v @ Val {
+                        v: V::Lambda(_), ..
+                    },
+                ) = value
+                {
+                    self.found.tag_functions.push(super::tags::TagFunction {
+                        value: v,
+                        key_span: binding.key_span,
+                    });
+                    continue;
+                }
             }
             let value = match self.ev.force_data(&binding.thunk, &**key == "extraModules") {
                 Ok(v) => v,
@@ -504,4 +671,63 @@ fn single(key: &str, key_span: Span, value: Data, span: Span) -> Data {
     let mut entries = BTreeMap::new();
     entries.insert(key.to_string(), Entry { key_span, value });
     Data::new(DataKind::Attrs(entries), span)
+}
+
+/// What an unknown function is, by its name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    /// `lib.clan`, `buildClan`: the argument is a clan config.
+    Clan,
+    /// A flake framework (`flake-parts.lib.mkFlake`, adios-flake's `mkFlake`): its arguments
+    /// are modules that may hold a clan config.
+    Framework,
+    Other,
+}
+
+fn call_kind(name: &str) -> CallKind {
+    match name {
+        "clan" | "buildClan" => CallKind::Clan,
+        "mkFlake" | "evalFlakeModule" => CallKind::Framework,
+        _ => CallKind::Other,
+    }
+}
+
+/// The name a function expression ends in: `f`, `a.b.f`.
+fn last_name(function: &rnix::ast::Expr) -> Option<String> {
+    use rnix::ast::{Attr, Expr};
+    match function {
+        Expr::Ident(i) => Some(i.syntax().text().to_string()),
+        Expr::Select(s) => match s.attrpath()?.attrs().last()? {
+            Attr::Ident(i) => Some(i.syntax().text().to_string()),
+            _ => None,
+        },
+        Expr::Paren(p) => last_name(&p.expr()?),
+        _ => None,
+    }
+}
+
+/// `cause` as the reason a part of the flake that may define the clan config was not read.
+fn unfollowed(cause: Diagnostic, what: &str) -> Diagnostic {
+    let mut d = cause;
+    if !d.message.starts_with("cannot follow ") {
+        d.message = format!(
+            "cannot follow {what}, which may define part of the clan configuration: {}",
+            d.message
+        );
+    }
+    d
+}
+
+/// A part that may define the clan config but is an unknown value.
+fn opaque_part(what: &str, o: &super::eval::Opaque, span: Span) -> Diagnostic {
+    Diagnostic::at(
+        Kind::NotStatic,
+        span,
+        format!(
+            "cannot follow {what}, which may define part of the clan configuration: it is `{}`, which the reader cannot evaluate",
+            o.describe()
+        ),
+    )
+    .with_label("cannot be evaluated")
+    .with_hint("write it so it can be read statically: a conditional on an input or an unknown function hides what it defines")
 }

@@ -1,0 +1,6 @@
+{ inputs }:
+{
+  _class = "clan.service";
+  manifest.name = "greeter";
+  roles.default = { };
+}

@@ -1,0 +1,1 @@
+{ users.users.jon.isNormalUser = true; }

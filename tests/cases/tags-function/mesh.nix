@@ -1,0 +1,7 @@
+{ ... }:
+{
+  _class = "clan.service";
+  manifest.name = "mesh";
+  roles.peer = { };
+  roles.controller = { };
+}

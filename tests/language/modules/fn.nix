@@ -1,0 +1,1 @@
+{ a, b ? 2, ... }@args: { sum = a + b; n = args; }
