@@ -217,6 +217,27 @@ inputs.clan-core.lib.clan {
 }
 
 #[test]
+fn a_wrapper_of_the_users_own_named_like_a_clan_call_is_followed() {
+    // The seed documents' form: `buildClan` is a local function around clan-core's, and its
+    // call is reached by evaluating it, not recorded as a call of an unknown function.
+    let flake = r#"{
+  inputs.clan-core.url = "git+https://git.clan.lol/clan/clan-core";
+  outputs = { self, clan-core, ... }:
+    let
+      buildClan = args: clan-core.lib.buildClan ({ directory = self; } // args);
+    in
+    buildClan {
+      inventory.machines.jon = { };
+      inventory.instances.mesh.roles.peer.machines.jon = { };
+    };
+}
+"#;
+    let (instances, machines) = read(&[("flake.nix", flake)]);
+    assert_eq!(instances, ["mesh"]);
+    assert_eq!(machines, ["jon"]);
+}
+
+#[test]
 fn an_applied_import_of_a_file_that_cannot_be_read_is_an_error() {
     let flake = r#"{
   outputs = inputs@{ self, ... }: {

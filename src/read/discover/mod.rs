@@ -692,6 +692,12 @@ fn call_kind(name: &str) -> CallKind {
     }
 }
 
+/// Whether a function expression names a clan constructor or framework (`buildClan`,
+/// `lib.clan`, `mkFlake`), as a call the reader must follow.
+pub(crate) fn names_clan_call(function: &rnix::ast::Expr) -> bool {
+    last_name(function).is_some_and(|name| call_kind(&name) != CallKind::Other)
+}
+
 /// The name a function expression ends in: `f`, `a.b.f`.
 fn last_name(function: &rnix::ast::Expr) -> Option<String> {
     use rnix::ast::{Attr, Expr};

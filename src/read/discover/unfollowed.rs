@@ -15,7 +15,13 @@ impl Discovery<'_> {
     /// clan config the reader could find, any part of the outputs that could not be evaluated.
     pub(super) fn unfollowed_calls(&mut self) {
         use rnix::SyntaxKind as K;
-        let recorded: HashSet<Span> = self.ev.calls.iter().map(|c| c.span).collect();
+        let recorded: HashSet<Span> = self
+            .ev
+            .calls
+            .iter()
+            .map(|c| c.span)
+            .chain(self.ev.reached_calls.iter().copied())
+            .collect();
         let mut files: Vec<(crate::diagnostics::FileId, rnix::ast::Expr)> = self
             .ev
             .files

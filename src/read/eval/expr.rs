@@ -108,6 +108,12 @@ impl Evaluator {
                     return Err(err(Kind::Syntax, span, "incomplete function call"));
                 };
                 let f = self.eval(&function, env, file)?;
+                // A wrapper of the user's own named like a clan call (`buildClan = args: …`)
+                // is followed by evaluating it: discovery must know this call was reached.
+                if matches!(f.v, V::Lambda(_)) && crate::read::discover::names_clan_call(&function)
+                {
+                    self.reached_calls.insert(span);
+                }
                 let arg = thunk_of(argument, env, file);
                 self.apply(f, arg, span)
             }

@@ -81,6 +81,9 @@ pub struct Evaluator {
     pub(crate) files: HashMap<PathBuf, LoadedFile>,
     pub(crate) imports: HashMap<PathBuf, Thunk>,
     pub calls: Vec<Call>,
+    /// Applications of the user's own functions named like a clan call (`buildClan = args:
+    /// …`), which discovery counts as followed.
+    pub reached_calls: std::collections::HashSet<Span>,
     /// Nesting of `force_data` (data depth).
     pub(crate) depth: usize,
     /// Nesting of `eval`.
@@ -106,6 +109,7 @@ impl Evaluator {
             files: HashMap::new(),
             imports: HashMap::new(),
             calls: Vec::new(),
+            reached_calls: std::collections::HashSet::new(),
             depth: 0,
             eval_depth: 0,
             steps: 0,
