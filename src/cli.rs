@@ -31,6 +31,14 @@ pub struct Cli {
     /// Treat warnings as errors.
     #[arg(long, global = true)]
     pub deny_warnings: bool,
+    /// Never run Nix: a value the static reader cannot compute is an error (the default runs the
+    /// user's Nix on such values, "islands", when `nix-instantiate` is on PATH; the environment
+    /// variable INVENTORY_GEN_NO_NIX=1 does the same as this flag).
+    #[arg(long, global = true)]
+    pub no_nix: bool,
+    /// Say more: the Nix command, version and program of each island.
+    #[arg(long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -206,6 +214,7 @@ fn usage_error(message: String) -> Outcome {
 }
 
 pub fn execute(cli: &Cli) -> Outcome {
+    crate::read::islands::configure(cli.no_nix, cli.verbose);
     let command = cli.command.as_ref().unwrap_or(&Command::Generate);
     if matches!(cli.format, OutputFormat::Dot | OutputFormat::Mermaid)
         && !matches!(command, Command::Graph { .. })
@@ -314,6 +323,7 @@ fn resolve_flake_then(
     lowered: &mut dyn FnMut(&crate::lower::Inventory),
 ) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
     let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    print_island_notices(cli, &flake);
     crate::timing::mark("read");
     outcome.diagnostics = diagnostics;
     let stop = |o: &Outcome| {
@@ -666,8 +676,17 @@ fn json_report(report: &[(&str, PathBuf)], unchanged: usize, command: &str) -> S
     text
 }
 
+/// One line on stderr per island evaluated with Nix or read from the cache (human format).
+fn print_island_notices(cli: &Cli, flake: &crate::read::Flake) {
+    if cli.format != OutputFormat::Json && !flake.islands.is_empty() {
+        let text: String = flake.islands.iter().map(|n| n.render()).collect();
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
+
 fn eval(cli: &Cli) -> Outcome {
     let (flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    print_island_notices(cli, &flake);
     let mut outcome = Outcome::new(flake.sources);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     outcome.diagnostics = diagnostics;

@@ -106,7 +106,10 @@ impl Evaluator {
                 );
             }
             V::Opaque(o) => {
-                return Err(not_static(span, &format!("`{}`", o.describe())));
+                // Needed as data and unknown: an island for the user's Nix, if islands are on.
+                return self
+                    .island_data(&val)
+                    .unwrap_or_else(|| Err(not_static(span, &format!("`{}`", o.describe()))));
             }
         };
         Ok(Data { kind, span })

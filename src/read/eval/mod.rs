@@ -35,7 +35,7 @@ use rnix::ast;
 use rowan::ast::AstNode;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use value::ThunkState;
+pub(crate) use value::ThunkState;
 
 /// Deeper nesting than this is reported instead of risking the stack.
 pub(crate) const MAX_DEPTH: usize = 400;
@@ -56,6 +56,8 @@ pub struct Evaluator {
     /// Texts that replace files on disk (absolute path → text): `migrate` reads its rewrite
     /// back this way before writing anything.
     pub overlay: HashMap<PathBuf, String>,
+    /// Islands: values left to the user's Nix (off unless `read_flake` turns them on).
+    pub islands: crate::read::islands::State,
 }
 
 impl Evaluator {
@@ -68,6 +70,7 @@ impl Evaluator {
             calls: Vec::new(),
             depth: 0,
             overlay: HashMap::new(),
+            islands: Default::default(),
         }
     }
 
@@ -118,6 +121,7 @@ impl Evaluator {
         }
         self.depth += 1;
         let result = self.eval_inner(expr, env, file, span);
+        self.islands.record(&result, expr, env, file, span);
         self.depth -= 1;
         result
     }
