@@ -70,11 +70,10 @@ pub fn key(program: &str, uses: &Uses, root: &Path) -> String {
                 tree(&mut h, &root.join(path), root, 0);
             }
         }
-        // The flake's own files are `self`; flake.nix is read by getFlake in any case.
+        // The flake's own files are `self`. (Inputs are what flake.lock locks: an input
+        // whose url changed in flake.nix without a new lock is read as the lock says.)
         if uses.whole_flake {
             tree(&mut h, root, root, 0);
-        } else {
-            h.bytes(&std::fs::read(root.join("flake.nix")).unwrap_or_default());
         }
     }
     for path in &uses.paths {
@@ -133,6 +132,25 @@ fn tree(h: &mut Hasher, path: &Path, root: &Path, depth: usize) {
             tree(h, &child, root, depth + 1);
         }
     }
+}
+
+/// Builtins whose value depends on more than their arguments (the environment, the clock, the
+/// network): an island that names one is evaluated every time, never cached.
+const IMPURE: [&str; 9] = [
+    "getEnv",
+    "currentTime",
+    "currentSystem",
+    "fetchurl",
+    "fetchTarball",
+    "fetchGit",
+    "fetchTree",
+    "fetchMercurial",
+    "exec",
+];
+
+/// Whether a result of `program` may be cached.
+pub fn cacheable(program: &str) -> bool {
+    !IMPURE.iter().any(|name| program.contains(name))
 }
 
 /// The cached result for `key`, if any.

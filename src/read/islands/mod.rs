@@ -22,6 +22,7 @@ use crate::diagnostics::{Diagnostic, FileId, Kind, Span};
 use crate::read::data::{Data, DataKind, Entry, OverrideStyle};
 use crate::read::eval::{Env, Evaluator, Opaque, V, Val, data_to_val};
 use rnix::ast;
+use rowan::ast::AstNode as _;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -201,7 +202,7 @@ impl Evaluator {
         if !run::on_path(run::NIX) {
             return None;
         }
-        let result = self.evaluate_island(val, &settings);
+        let result = self.evaluate_island(val, &settings)?;
         self.islands.results.insert(key, result.clone());
         Some(result)
     }
@@ -217,13 +218,47 @@ impl Evaluator {
         }
     }
 
-    fn evaluate_island(&mut self, val: &Val, settings: &Settings) -> Result<Data, Diagnostic> {
+    /// `None` when the island needs the flake but the flake has no `flake.lock`: Nix would
+    /// have to lock (and download) its inputs first, so the static error stands.
+    fn evaluate_island(
+        &mut self,
+        val: &Val,
+        settings: &Settings,
+    ) -> Option<Result<Data, Diagnostic>> {
         let span = val.span;
         let (program, uses) = {
             let mut s = serialise::Serialiser::new(self);
             let body = s.val(val);
             (body, s.uses)
         };
+        if uses.flake && !self.root.join("flake.lock").is_file() && self.declares_inputs() {
+            return None;
+        }
+        Some(self.run_island(span, program, uses, settings))
+    }
+
+    /// Whether flake.nix declares inputs (then `builtins.getFlake` needs them locked).
+    fn declares_inputs(&mut self) -> bool {
+        let path = self.root.join("flake.nix");
+        let Ok((_, ast::Expr::AttrSet(set))) = self.parse_file(&path, None) else {
+            return true;
+        };
+        use rnix::ast::HasEntry as _;
+        set.attrpath_values().any(|entry| {
+            entry
+                .attrpath()
+                .and_then(|p| p.attrs().next())
+                .is_some_and(|a| a.syntax().text() == "inputs")
+        })
+    }
+
+    fn run_island(
+        &mut self,
+        span: Span,
+        program: Result<String, String>,
+        uses: serialise::Uses,
+        settings: &Settings,
+    ) -> Result<Data, Diagnostic> {
         let program = program.map_err(|why| {
             Diagnostic::at(
                 Kind::NotStatic,
@@ -241,13 +276,14 @@ impl Evaluator {
         } else {
             format!("{program}\n")
         };
+        let cache_dir = settings
+            .cache_dir
+            .clone()
+            .filter(|_| cache::cacheable(&program));
         let key = cache::key(&program, &uses, &self.root);
         let location = self.sources.location(span);
         let text = short(&self.sources.text(span.file)[span.start as usize..span.end as usize]);
-        if let Some(json) = settings
-            .cache_dir
-            .as_ref()
-            .and_then(|dir| cache::load(dir, &key))
+        if let Some(json) = cache_dir.as_ref().and_then(|dir| cache::load(dir, &key))
             && let Ok(value) = serde_json::from_str::<serde_json::Value>(&json)
         {
             self.islands.notices.push(Notice {
@@ -271,7 +307,7 @@ impl Evaluator {
                 let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
                     Diagnostic::at(Kind::EvalError, span, format!("Nix printed something that is not JSON for this island: {e}"))
                 })?;
-                if let Some(dir) = &settings.cache_dir {
+                if let Some(dir) = &cache_dir {
                     cache::store(dir, &key, json.trim());
                 }
                 self.islands.notices.push(Notice {
