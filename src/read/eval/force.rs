@@ -106,9 +106,14 @@ impl Evaluator {
                 );
             }
             V::Opaque(o) => {
-                // Needed as data and unknown: an island for the user's Nix, if islands are on.
-                return self
-                    .island_data(&val)
+                // Needed as data and unknown: an island for the user's Nix, if islands are on
+                // (never for modules, which are code, not data).
+                let island = if verbatim_ok {
+                    None
+                } else {
+                    self.island_data(&val)
+                };
+                return island
                     .unwrap_or_else(|| Err(not_static(span, &format!("`{}`", o.describe()))));
             }
         };
