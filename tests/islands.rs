@@ -505,3 +505,32 @@ fn static_values_through_the_island_path_give_the_same_data() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert_eq!(failing, 4, "the failing cases fail both ways");
 }
+
+#[test]
+fn a_module_in_extra_modules_is_never_an_island() {
+    let test = "a_module_in_extra_modules_is_never_an_island";
+    if !nix_usable(test) {
+        return;
+    }
+    let Some(s) = scratch(test, "function-of-input-static") else {
+        return;
+    };
+    // A NixOS module is code for the machine, not data membership needs: Nix is not asked.
+    let flake_nix = s.flake.join("flake.nix");
+    let text = std::fs::read_to_string(&flake_nix).expect("read");
+    let changed = text.replace(
+        "roles.server.settings.port = 8080;",
+        "roles.server.settings.port = 8080;\n          roles.server.extraModules = [ self.nixosModules.extra ];",
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&flake_nix, changed).expect("write");
+    let r = run(&s, &["check"], &[]);
+    assert!(notices(&r.stderr).is_empty(), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error[not-static]: `inputs.self.nixosModules.extra` cannot be known"),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.cache.exists(), "nothing was evaluated");
+}
