@@ -534,3 +534,37 @@ fn a_module_in_extra_modules_is_never_an_island() {
     );
     assert!(!s.cache.exists(), "nothing was evaluated");
 }
+
+#[test]
+fn lib_in_an_island_is_nixpkgs_lib() {
+    let test = "lib_in_an_island_is_nixpkgs_lib";
+    if !nix_usable(test) || !common::have_nixpkgs_lib(test) {
+        return;
+    }
+    let Some(s) = scratch(test, "lib-from-nixpkgs") else {
+        return;
+    };
+    let mut cmd = Command::cargo_bin("inventory-gen").expect("binary");
+    let out = cmd
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", &s.cache)
+        .env_remove("INVENTORY_GEN_NO_NIX")
+        .args(["eval", "--flake"])
+        .arg(&s.flake)
+        .timeout(Duration::from_secs(300))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "machines": { "web1": { "tags": ["web", "edge"] } },
+            "meta": { "name": "islands" }
+        })
+    );
+    // Today both `lib` calls are islands (the reader knows neither function); one the static
+    // reader learns later must give the same data statically.
+    assert!(notices(&stderr).len() <= 2, "{stderr}");
+}
