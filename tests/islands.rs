@@ -564,7 +564,6 @@ fn lib_in_an_island_is_nixpkgs_lib() {
             "meta": { "name": "islands" }
         })
     );
-    // Today both `lib` calls are islands (the reader knows neither function); one the static
-    // reader learns later must give the same data statically.
-    assert!(notices(&stderr).len() <= 2, "{stderr}");
+    // Today both `lib` calls are islands (the reader knows neither function), so this is the
+    // data Nix computed with the `lib` the island was given.
 }
