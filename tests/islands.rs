@@ -24,19 +24,30 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Whether Nix can evaluate flakes here; prints why not otherwise.
+/// Whether Nix can evaluate flakes here (`builtins.getFlake` of a `path:` flake, which needs a
+/// usable store); prints why not otherwise.
 fn nix_usable(test: &str) -> bool {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("flake.nix"),
+        "{ outputs = _: { probe = 42; }; }",
+    )
+    .expect("write");
+    let expr = format!(
+        "(builtins.getFlake \"path:{}\").probe",
+        dir.path().display()
+    );
     let probe = std::process::Command::new("nix-instantiate")
         .args([
             "--eval",
             "--extra-experimental-features",
             "nix-command flakes",
             "-E",
-            "builtins ? getFlake",
+            &expr,
         ])
         .output();
     match probe {
-        Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "true" => true,
+        Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "42" => true,
         Ok(o) => {
             eprintln!(
                 "SKIP {test}: nix-instantiate cannot evaluate flakes here: {}",
