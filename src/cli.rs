@@ -162,6 +162,7 @@ pub fn execute(cli: &Cli) -> Outcome {
         outcome.diagnostics.push(problem);
         return outcome;
     }
+    crate::read::islands::configure(cli.global.no_nix, cli.global.verbose);
     let cli = &cli;
     match cli.subcommand() {
         Command::Eval(_) => eval(cli),
@@ -288,6 +289,7 @@ fn resolve_flake_then(
     lowered: &mut dyn FnMut(&crate::lower::Inventory),
 ) -> Option<(crate::read::Flake, crate::resolve::Graph)> {
     let (mut flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    print_island_notices(cli, &flake);
     crate::timing::mark("read");
     outcome.diagnostics = diagnostics;
     let stop = |o: &Outcome| {
@@ -533,8 +535,17 @@ fn report(
     (text, code)
 }
 
+/// One line on stderr per island evaluated with Nix or read from the cache (human format).
+fn print_island_notices(cli: &Cli, flake: &crate::read::Flake) {
+    if cli.format != OutputFormat::Json && !flake.islands.is_empty() {
+        let text: String = flake.islands.iter().map(|n| n.render()).collect();
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
+
 fn eval(cli: &Cli) -> Outcome {
     let (flake, diagnostics) = crate::read::read_flake(&cli.flake);
+    print_island_notices(cli, &flake);
     let mut outcome = Outcome::new(flake.sources);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     outcome.diagnostics = diagnostics;

@@ -544,8 +544,12 @@ fn committed_bad_inputs_leave_an_existing_output_untouched() {
             &root.join("tests/cases/mesh/generated"),
             &dir.join("generated"),
         );
-        let run =
-            reliability::run_in_process(&["generate", "--flake", dir.to_str().expect("utf-8")]);
+        let run = reliability::run_in_process(&[
+            "generate",
+            "--no-nix",
+            "--flake",
+            dir.to_str().expect("utf-8"),
+        ]);
         let after = snapshot(&dir.join("generated"));
         match run {
             Err(panic) => failures.push(format!("{}: panicked: {panic}", case.display())),

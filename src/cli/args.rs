@@ -62,9 +62,15 @@ pub struct GlobalArgs {
     /// Print only diagnostics: no list of files, no status line.
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// List every file changed, also on large fleets (which otherwise get a summary).
+    /// List every file changed, also on large fleets (which otherwise get a summary), and the
+    /// Nix command, version and program of each island.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Never run Nix: a value the static reader cannot compute is an error (by default such a
+    /// value, an "island", is evaluated by the user's Nix when `nix-instantiate` is on PATH; the
+    /// environment variable INVENTORY_GEN_NO_NIX=1 does the same as this flag).
+    #[arg(long, global = true)]
+    pub no_nix: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]

@@ -9,6 +9,7 @@
 pub mod data;
 pub mod discover;
 pub mod eval;
+pub mod islands;
 pub mod json;
 pub mod merge;
 pub mod nesting;
@@ -67,6 +68,8 @@ pub struct Flake {
     /// Where each inventory definition (before merging) writes its `services` key: the legacy
     /// `services` definitions that `migrate` rewrites.
     pub service_keys: Vec<Span>,
+    /// Islands evaluated with Nix (or read from the cache) while reading, in order.
+    pub islands: Vec<islands::Notice>,
 }
 
 /// Reads the flake in `dir`. Returns what could be read and every problem found.
@@ -104,6 +107,7 @@ pub fn read_flake_with(
     }
     let mut ev = Evaluator::new(root.clone());
     ev.overlay = overlay;
+    ev.islands.enable(islands::current());
     let found = discover::Discovery::new(&mut ev).run(&flake_nix);
     diagnostics.extend(found.diagnostics);
 
@@ -255,6 +259,7 @@ pub fn read_flake_with(
         files,
         legacy_modules,
         service_keys,
+        islands: std::mem::take(&mut ev.islands.notices),
     };
     (flake, diagnostics)
 }
@@ -339,6 +344,7 @@ fn empty(root: PathBuf) -> Flake {
         files: Vec::new(),
         legacy_modules: BTreeMap::new(),
         service_keys: Vec::new(),
+        islands: Vec::new(),
     }
 }
 

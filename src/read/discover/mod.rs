@@ -474,6 +474,7 @@ impl<'a> Discovery<'a> {
     /// One inventory definition: data, a file, or a module function; its own `imports` too.
     fn inventory(&mut self, thunk: &Thunk) -> Result<(), Diagnostic> {
         let v = self.module_value(thunk)?;
+        let v = self.ev.island_value(v)?;
         let V::Attrs(map) = &v.v else {
             let data = self.ev.force_data(thunk, false)?;
             return Err(Diagnostic::at(

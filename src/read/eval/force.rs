@@ -157,7 +157,17 @@ impl Evaluator {
                 // A module of a flake input (`inputs.home-manager.nixosModules.default`,
                 // `self.nixosModules.x`): carried as code, `inputs` is bound there.
                 Some(text) => DataKind::Verbatim(text),
-                None => return Err(not_static(span, &format!("`{}`", o.describe()))),
+                // Needed as data and unknown: an island for the user's Nix, if islands are on
+                // (never for modules, which are code, not data).
+                None => {
+                    let island = if verbatim_ok {
+                        None
+                    } else {
+                        self.island_data(&val)
+                    };
+                    return island
+                        .unwrap_or_else(|| Err(not_static(span, &format!("`{}`", o.describe()))));
+                }
             },
         };
         Ok(Data { kind, span })

@@ -43,7 +43,7 @@ use rowan::ast::AstNode;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
-use value::ThunkState;
+pub(crate) use value::ThunkState;
 
 /// Data nested deeper than this (`force_data`) is reported instead of risking the stack.
 pub(crate) const MAX_DEPTH: usize = 400;
@@ -99,6 +99,8 @@ pub struct Evaluator {
     /// The flake's inputs and `self`, when discovery could build them: code carried into the
     /// generated files names them `inputs` and `inputs.self`.
     pub flake_self: Option<(Rc<AttrMap>, Rc<AttrMap>)>,
+    /// Islands: values left to the user's Nix (off unless `read_flake` turns them on).
+    pub islands: crate::read::islands::State,
 }
 
 impl Evaluator {
@@ -117,6 +119,7 @@ impl Evaluator {
             stack_floor: stack_floor(),
             overlay: HashMap::new(),
             flake_self: None,
+            islands: Default::default(),
         }
     }
 
@@ -243,6 +246,7 @@ impl Evaluator {
         }
         self.eval_depth += 1;
         let result = self.eval_inner(expr, env, file, span);
+        self.islands.record(&result, expr, env, file, span);
         self.eval_depth -= 1;
         result
     }
