@@ -235,8 +235,8 @@ impl Evaluator {
         };
         let mut out = String::new();
         // `"${./dir}/x"` (or `"${self}/x"`): Nix copies the directory to the store and the
-        // string names a file of that copy, whose text the reader cannot know; what it reads is
-        // the same file in the flake, so the value stays that path.
+        // string names a file of that copy, whose text the reader cannot know (opaque: data
+        // made of it is not-static), but which holds the same files as the flake's `./dir/x`.
         let mut leading_path: Option<Rc<Path>> = None;
         for (n, piece) in pieces.into_iter().enumerate() {
             match piece {
@@ -246,11 +246,10 @@ impl Evaluator {
                         .expr()
                         .ok_or_else(|| err(Kind::Syntax, span, "empty interpolation"))?;
                     let v = self.eval(&inner, env, file)?;
-                    if let V::Path(p) = &v.v
-                        && out.is_empty()
-                        && n == 0
+                    if n == 0
+                        && let Some(p) = readable_path(&v)
                     {
-                        leading_path = Some(p.clone());
+                        leading_path = Some(p);
                         continue;
                     }
                     match self.coerce_to_string(&v, false)? {
@@ -267,7 +266,10 @@ impl Evaluator {
             let mut joined = p.as_os_str().to_os_string();
             joined.push(&out);
             return Ok(Val {
-                v: V::Path(normalize(Path::new(&joined)).into()),
+                v: store_copy(
+                    normalize(Path::new(&joined)).into(),
+                    &s.syntax().text().to_string(),
+                ),
                 span,
             });
         }

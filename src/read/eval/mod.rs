@@ -16,8 +16,9 @@
 //! `eval-error` at a span inside it, never in an abort, a stack overflow or a hang.
 //!
 //! One file per idea: `value` (values, thunks, scopes), `expr` (expressions), `ops` (operators,
-//! equality, coercion to strings), `attrs` (attribute sets and `let`), `files` (reading and importing), `force` (values into data), `errors`
-//! (diagnostics), `builtins` (the registry of builtins and `lib` functions).
+//! equality, coercion to strings), `attrs` (attribute sets and `let`), `files` (reading and
+//! importing), `force` (values into data), `errors` (diagnostics), `builtins` (the registry of
+//! builtins and `lib` functions).
 
 mod attrs;
 pub mod builtins;
@@ -58,8 +59,9 @@ pub(crate) const MAX_EVAL_DEPTH: usize = 10_000;
 pub(crate) const MAX_STEPS: u64 = 5_000_000;
 
 /// Approximate bytes of strings, lists and attribute sets one evaluator may build, counted as
-/// they are built (not freed): far above a real flake (the 20 000-machine benchmark builds
-/// about 1 MiB), and reached within a second or two by a value that doubles at each step.
+/// they are built (not freed), the data the reader makes of them included: far above a real
+/// flake (the 20 000-machine benchmark charges 14 MiB), and reached within a second or two by a
+/// value that doubles at each step.
 pub(crate) const MAX_BYTES: u64 = 256 << 20;
 
 /// Approximate bytes of one node of `Data` (with its key, in a set), charged as it is built.

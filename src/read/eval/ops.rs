@@ -63,6 +63,17 @@ impl Evaluator {
             _ => {
                 let l = self.eval(&lhs, env, file)?;
                 let r = self.eval(&rhs, env, file)?;
+                // `"${self}/x" + "/y"`: the store copy's path grows by the string.
+                if kind == K::Add
+                    && let V::Opaque(o) = &l.v
+                    && let Some(p) = &o.store_copy
+                    && let Ok(Ok(tail)) = self.coerce_to_string(&r, false)
+                {
+                    let mut joined = p.as_os_str().to_os_string();
+                    joined.push(&*tail);
+                    let shown = format!("{} + …", o.describe());
+                    return val(store_copy(normalize(Path::new(&joined)).into(), &shown));
+                }
                 if matches!(l.v, V::Opaque(_)) {
                     return Ok(self.opaque_at(&l, span));
                 }

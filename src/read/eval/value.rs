@@ -61,6 +61,10 @@ pub struct Closure {
 pub struct Opaque {
     pub path: Vec<Rc<str>>,
     pub args: Vec<Thunk>,
+    /// For the string Nix makes by copying a path of the flake to the store (`"${./dir}/x"`,
+    /// `"${self}/x"`): the path in the flake it names. Its text (the store path) is unknown, but
+    /// reading it reads this path.
+    pub store_copy: Option<Rc<Path>>,
 }
 
 impl Opaque {
@@ -151,7 +155,30 @@ impl Thunk {
 }
 
 pub(crate) fn opaque(path: Vec<Rc<str>>, args: Vec<Thunk>) -> V {
-    V::Opaque(Rc::new(Opaque { path, args }))
+    V::Opaque(Rc::new(Opaque {
+        path,
+        args,
+        store_copy: None,
+    }))
+}
+
+/// The string of `path`'s copy in the store (see `Opaque::store_copy`), described as `shown`.
+pub(crate) fn store_copy(path: Rc<Path>, shown: &str) -> V {
+    V::Opaque(Rc::new(Opaque {
+        path: vec![shown.into()],
+        args: vec![],
+        store_copy: Some(path),
+    }))
+}
+
+/// The file a value names for reading (`import`, `readFile`, `readDir`, `pathExists`): a path,
+/// or the string of a path's copy in the store, which holds the same files.
+pub fn readable_path(v: &Val) -> Option<Rc<Path>> {
+    match &v.v {
+        V::Path(p) => Some(p.clone()),
+        V::Opaque(o) => o.store_copy.clone(),
+        _ => None,
+    }
 }
 
 /// The value the reader gives a module function's arguments (`{ lib, config, ... }`).
