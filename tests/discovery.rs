@@ -238,6 +238,33 @@ fn a_wrapper_of_the_users_own_named_like_a_clan_call_is_followed() {
 }
 
 #[test]
+fn the_store_copy_of_a_path_names_the_same_files() {
+    // `"${./dir}/x"` and `"${self}/x"` are strings of a path's copy in the store: importing,
+    // reading or listing them reads the flake's own files.
+    let flake = r#"{
+  outputs = { self, ... }: {
+    inventory = import "${./sub}/inv.nix" // {
+      tags.listed = builtins.attrNames (builtins.readDir "${self}/sub/machines");
+    };
+  };
+}
+"#;
+    let run = eval(&[
+        ("flake.nix", flake),
+        (
+            "sub/inv.nix",
+            "{ machines.jon = { }; machines.sara = { }; instances.x.roles.r.machines.jon = { }; }\n",
+        ),
+        ("sub/machines/jon", ""),
+        ("sub/machines/sara", ""),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(json["tags"]["listed"], serde_json::json!(["jon", "sara"]));
+    assert!(json["instances"]["x"].is_object(), "{}", run.stdout);
+}
+
+#[test]
 fn an_applied_import_of_a_file_that_cannot_be_read_is_an_error() {
     let flake = r#"{
   outputs = inputs@{ self, ... }: {

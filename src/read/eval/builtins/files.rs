@@ -23,15 +23,18 @@ pub static FILES: &[BuiltinDef] = defs![
     ("pathExists", 1, path_exists),
 ];
 
-/// The path an argument names: a path, or a string that is an absolute path.
+/// The path an argument names: a path, the string of a path's copy in the store (`"${./dir}/x"`,
+/// `"${self}/x"`: the same files), or a string that is an absolute path.
 fn path(
     ev: &mut Evaluator,
     t: &Thunk,
     span: Span,
 ) -> Result<Result<(PathBuf, Span), Val>, Diagnostic> {
     let v = ev.force(t)?;
+    if let Some(p) = crate::read::eval::value_readable_path(&v) {
+        return Ok(Ok((p.to_path_buf(), v.span)));
+    }
     match &v.v {
-        V::Path(p) => Ok(Ok((p.to_path_buf(), v.span))),
         V::Str(s) if s.starts_with('/') => Ok(Ok((normalize(Path::new(&**s)), v.span))),
         V::Str(_) => Err(eval_error(
             v.span,
