@@ -97,7 +97,17 @@ impl Evaluator {
                             Some(b) => current = self.force(&b.thunk.clone())?,
                             None => return val(V::Bool(false)),
                         },
-                        V::Opaque(_) => return Ok(self.opaque_select(&current, &name, span)),
+                        // `builtins ? map` is known for the builtins the reader has; any
+                        // other question about an unknown value has an unknown answer.
+                        V::Opaque(o)
+                            if o.args.is_empty()
+                                && o.last() == Some("builtins")
+                                && i + 1 == attrs.len()
+                                && builtins::find(Namespace::Builtins, &name).is_some() =>
+                        {
+                            return val(V::Bool(true));
+                        }
+                        V::Opaque(_) => return Ok(self.opaque_at(&current, span)),
                         _ => return val(V::Bool(false)),
                     }
                 }
@@ -141,7 +151,8 @@ impl Evaluator {
                             err(Kind::EvalError, span, "integer overflow")
                         })?))
                     }
-                    (Some(ast::UnaryOpKind::Negate), V::Float(f)) => val(V::Float(-f)),
+                    // Nix reads `-x` as `0 - x`: `-0.0` is `0.0`.
+                    (Some(ast::UnaryOpKind::Negate), V::Float(f)) => val(V::Float(0.0 - f)),
                     (Some(ast::UnaryOpKind::Invert), V::Bool(b)) => val(V::Bool(!b)),
                     _ => Err(type_error(span, "a number or boolean", &v)),
                 }
