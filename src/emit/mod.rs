@@ -6,7 +6,9 @@
 //! `instances/<i>.members.nix`; a machine's stub holds its tags and one line per membership with
 //! its own entry of the role's members, so evaluating one machine reads nothing that grows with
 //! the fleet; the index `default.nix` holds only each machine's class. Settings are written as
-//! data, priority wrappers included, for Nix to merge.
+//! data, priority wrappers included, for Nix to merge; code carried from the flake in them binds
+//! `inputs`, which the instance file always takes and the members file and the stub's
+//! `instances` take only when their settings use it.
 //!
 //! Legacy `services.<module>.<instance>` get their own files, `services/<module>/<instance>.nix`,
 //! named by the stubs of their members under `services` (every stub of a flake with legacy
