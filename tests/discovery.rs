@@ -634,6 +634,49 @@ fn eval_marks_carried_settings() {
 }
 
 #[test]
+fn a_value_computed_from_an_input_is_carried_whole_never_as_the_input() {
+    // `"${inputs.hm}/nixos"` is a string made from the input, not the input: carried as it is
+    // written, as is what an input's function returns.
+    let flake = r#"{
+  inputs.hm.url = "github:nix-community/home-manager";
+  outputs = inputs: {
+    modules.svc = { _class = "clan.service"; manifest.name = "svc"; roles.peer = { }; };
+    inventory = {
+      machines.jon = { };
+      instances.mesh = {
+        module.name = "svc";
+        roles.peer.machines.jon = { };
+        roles.peer.extraModules = [ "${inputs.hm}/nixos" (inputs.hm.lib.mkModule { x = 1; }) ];
+      };
+    };
+  };
+}
+"#;
+    let temp = tempfile::tempdir().expect("tempdir");
+    write(temp.path(), &[("flake.nix", flake)]);
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .env("INVENTORY_GEN_NO_NIX", "1")
+        .args(["eval", "--flake"])
+        .arg(temp.path())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json["instances"]["mesh"]["roles"]["peer"]["extraModules"],
+        serde_json::json!([
+            { "$nix": "\"${inputs.hm}/nixos\"" },
+            { "$nix": "(inputs.hm.lib.mkModule { x = 1; })" },
+        ])
+    );
+}
+
+#[test]
 fn computed_imports_are_followed() {
     // A flake-parts `imports` list computed from the flake's own directory.
     let flake = r#"{

@@ -29,7 +29,8 @@ impl Thunk {
 pub enum Carry {
     /// Nothing: the value is data (membership, and everything outside the two keys below).
     Nothing,
-    /// Modules (`extraModules` entries): whole closed expressions, functions included.
+    /// Modules (`extraModules` entries): whole closed expressions, functions included, and
+    /// unknown values as the code that made them.
     Modules,
     /// Settings: data as far as it is known; an unknown value reached from `inputs`, `self` or
     /// `lib` (or computed from them by code that binds nothing else) is carried as that code,
@@ -197,13 +198,13 @@ impl Evaluator {
                 // `self.nixosModules.x`), or such a value in settings
                 // (`self.packages.x86_64-linux.hello`): carried as code, `inputs` is bound there.
                 Some(text) => DataKind::Verbatim(text),
-                // A setting Nix computes from the inputs (`inputs.x.lib.mkPeers { … }`,
+                // A setting or module Nix computes from the inputs (`inputs.x.lib.mkPeers { … }`,
                 // `"${self.packages.x86_64-linux.hello}/bin/hello"`): its code, carried as it
                 // is written, before any island (islands are for what membership needs).
-                None if mode == Carry::Unknowns && code.is_some() => {
+                None if mode != Carry::Nothing && code.is_some() => {
                     match code.as_ref().and_then(|c| self.carry(c)) {
                         Some(text) => DataKind::Verbatim(text),
-                        None => return self.unknown_data(&val, o, false),
+                        None => return self.unknown_data(&val, o, verbatim_ok),
                     }
                 }
                 // Needed as data and unknown: an island for the user's Nix, if islands are on
