@@ -277,22 +277,9 @@ impl Lower {
 
     fn settings(&mut self, d: &Data, place: impl Display + Copy) -> Option<Data> {
         match &plain(d).kind {
-            DataKind::Attrs(_) => {
-                // Settings are written into stubs and members files, which bind `lib` only:
-                // code carried from the flake that needs its inputs cannot go there.
-                if let Some(code) = needs_inputs(d) {
-                    self.diagnostics.push(
-                        Diagnostic::at(
-                            Kind::NotStatic,
-                            code.span,
-                            format!("{place} holds code that needs the flake's inputs, which settings cannot carry"),
-                        )
-                        .with_hint("settings are data; put modules of inputs in the role's `extraModules`"),
-                    );
-                    return None;
-                }
-                Some(d.clone())
-            }
+            // Code carried from the flake may use `inputs`, `self` and `lib`: every file that
+            // holds settings (instance, members and stub) binds them.
+            DataKind::Attrs(_) => Some(d.clone()),
             _ => {
                 self.diagnostics.push(
                     Diagnostic::at(
@@ -918,7 +905,7 @@ pub fn lower(data: &Data) -> (Inventory, Vec<Diagnostic>) {
 }
 
 /// The first carried code in `d` that uses the flake's inputs.
-fn needs_inputs(d: &Data) -> Option<&Data> {
+pub(crate) fn needs_inputs(d: &Data) -> Option<&Data> {
     match &d.kind {
         DataKind::Verbatim(text) => crate::read::eval::uses_name(text, "inputs").then_some(d),
         DataKind::List(items) => items.iter().find_map(needs_inputs),

@@ -544,18 +544,109 @@ fn carried_code_that_needs_inputs_is_refused_in_legacy_services() {
     assert!(!temp.path().join("generated").exists());
 }
 
+/// The committed fixture `tests/cases/carried-settings`: unknown values in role-, machine- and
+/// tag-level settings are carried as code, and real Nix evaluates the instance file, the members
+/// file and each machine's stub with stand-in inputs bound, giving the settings the flake meant.
 #[test]
-fn carried_code_that_needs_inputs_is_refused_in_settings() {
-    // Member settings go into stubs and members files, which bind `lib` only.
+fn carried_settings_evaluate_in_nix_with_the_inputs_bound() {
+    let dir = common::repo_root().join("tests/cases/carried-settings/generated/inventory");
+    let expr = r#"let
+  inputs = {
+    fleet = {
+      lib = {
+        peers = [ "a" "b" ];
+        mkTool = { name }: "tool-${name}";
+      };
+      packages.x86_64-linux.hello = "/store/hello";
+    };
+    self.packages.x86_64-linux = {
+      hello = "/store/hello";
+      helper = "/store/helper";
+    };
+  };
+  lib = { };
+  i = import ./instances/net.nix { inherit lib inputs; };
+  stub = name: (import (./machines + "/${name}.nix") { machine = m: m; }).instances { inherit lib inputs; };
+in
+{
+  role = i.roles.peer.settings;
+  tag = i.roles.peer.tags.edge.settings;
+  members = i.members;
+  jon = stub "jon";
+  sara = stub "sara";
+}"#;
+    let got = common::nix_eval_json(&dir, expr).expect("evaluates");
+    let helper = serde_json::json!({ "settings": { "helper": "/store/helper" } });
+    let sara = serde_json::json!({ "settings": { "package": "/store/hello", "port": 51820 } });
+    assert_eq!(
+        got,
+        serde_json::json!({
+            "role": {
+                "interface": "wg0",
+                "motd": "/store/hello/bin/hello",
+                "tool": "tool-probe",
+            },
+            "tag": { "peers": ["a", "b"] },
+            "members": {
+                "hub": { "jon": helper },
+                "peer": { "jon": { "tags": ["edge"] }, "sara": sara },
+            },
+            "jon": { "net": { "hub": helper, "peer": { "tags": ["edge"] } } },
+            "sara": { "net": { "peer": sara } },
+        })
+    );
+}
+
+#[test]
+fn eval_marks_carried_settings() {
+    let dir = common::repo_root().join("tests/cases/carried-settings");
+    let out = Command::cargo_bin("inventory-gen")
+        .expect("binary")
+        .env("INVENTORY_GEN_NO_NIX", "1")
+        .args(["eval", "--flake"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let peer = &json["instances"]["net"]["roles"]["peer"];
+    assert_eq!(
+        peer["tags"]["edge"]["settings"]["peers"],
+        serde_json::json!({ "$nix": "inputs.fleet.lib.peers" })
+    );
+    // A string built from an unknown value is carried whole, never as the value it came from.
+    assert_eq!(
+        peer["settings"]["motd"],
+        serde_json::json!({
+            "$nix": "(({ self }: \"${self.packages.x86_64-linux.hello}/bin/hello\") { self = inputs.self; })"
+        })
+    );
+    // Membership stays data.
+    assert_eq!(json["machines"]["jon"]["tags"], serde_json::json!(["edge"]));
+    assert_eq!(
+        peer["machines"]["sara"]["settings"]["port"],
+        serde_json::json!(51820)
+    );
+}
+
+#[test]
+fn a_value_computed_from_an_input_is_carried_whole_never_as_the_input() {
+    // `"${inputs.hm}/nixos"` is a string made from the input, not the input: carried as it is
+    // written, as is what an input's function returns.
     let flake = r#"{
   inputs.hm.url = "github:nix-community/home-manager";
   outputs = inputs: {
-    modules.svc = { roles.peer = { }; };
+    modules.svc = { _class = "clan.service"; manifest.name = "svc"; roles.peer = { }; };
     inventory = {
       machines.jon = { };
       instances.mesh = {
         module.name = "svc";
-        roles.peer.machines.jon.settings.extraModules = [ inputs.hm.nixosModules.default ];
+        roles.peer.machines.jon = { };
+        roles.peer.extraModules = [ "${inputs.hm}/nixos" (inputs.hm.lib.mkModule { x = 1; }) ];
       };
     };
   };
@@ -565,15 +656,24 @@ fn carried_code_that_needs_inputs_is_refused_in_settings() {
     write(temp.path(), &[("flake.nix", flake)]);
     let out = Command::cargo_bin("inventory-gen")
         .expect("binary")
-        .env("NO_COLOR", "1")
-        .args(["generate", "--flake"])
+        .env("INVENTORY_GEN_NO_NIX", "1")
+        .args(["eval", "--flake"])
         .arg(temp.path())
         .output()
         .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("settings cannot carry"), "{stderr}");
-    assert!(!temp.path().join("generated").exists());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json["instances"]["mesh"]["roles"]["peer"]["extraModules"],
+        serde_json::json!([
+            { "$nix": "\"${inputs.hm}/nixos\"" },
+            { "$nix": "(inputs.hm.lib.mkModule { x = 1; })" },
+        ])
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! `instances/<i>.members.nix`; a machine's stub holds its tags and one line per membership with
 //! its own entry of the role's members, so evaluating one machine reads nothing that grows with
 //! the fleet; the index `default.nix` holds only each machine's class. Settings are written as
-//! data, priority wrappers included, for Nix to merge.
+//! data, priority wrappers included, for Nix to merge; code carried from the flake in them binds
+//! `inputs`, which the instance file always takes and the members file and the stub's
+//! `instances` take only when their settings use it.
 //!
 //! Legacy `services.<module>.<instance>` get their own files, `services/<module>/<instance>.nix`,
 //! named by the stubs of their members under `services` (every stub of a flake with legacy
@@ -333,11 +335,18 @@ fn stub(
             entries.push(own.next(name, instance, role));
         }
     }
-    // Settings may use `lib` (`lib.mkForce …`): then the instances are a function of it.
+    // Settings may use `lib` (`lib.mkForce …`): then the instances are a function of it, and
+    // of `inputs` too when they hold code carried from the flake that needs them.
     let with_lib = entries
         .iter()
         .any(|m| m.is_some_and(|m| m.settings.is_some()));
-    let indent = if with_lib {
+    let with_inputs = entries
+        .iter()
+        .any(|m| m.is_some_and(|m| m.settings.as_ref().is_some_and(uses_inputs)));
+    let indent = if with_inputs {
+        out.push_str("  instances =\n    { lib, inputs }:\n    {\n");
+        4
+    } else if with_lib {
         out.push_str("  instances =\n    { lib }:\n    {\n");
         4
     } else {
@@ -407,7 +416,11 @@ fn members_file(instance: &InstanceGraph, header: &str, dir: &Path) -> String {
     let members: usize = instance.roles.values().map(|r| r.members.len()).sum();
     let mut out = String::with_capacity(256 + members * 24);
     out.push_str(header);
-    out.push_str("{ lib }:\n");
+    out.push_str(if members_use_inputs(instance) {
+        "{ lib, inputs }:\n"
+    } else {
+        "{ lib }:\n"
+    });
     if instance.roles.is_empty() {
         out.push_str("{ }\n");
         return out;
@@ -602,8 +615,28 @@ fn instance_file(name: &str, instance: &InstanceGraph, header: &str, dir: &Path)
     // Instance names are checked file names, valid in a path literal as they are.
     out.push_str("  members = import ./");
     out.push_str(name);
-    out.push_str(".members.nix { inherit lib; };\n}\n");
+    out.push_str(if members_use_inputs(instance) {
+        ".members.nix { inherit lib inputs; };\n}\n"
+    } else {
+        ".members.nix { inherit lib; };\n}\n"
+    });
     out
+}
+
+/// Whether settings hold code carried from the flake that uses `inputs` (or `self`, carried as
+/// `inputs.self`).
+fn uses_inputs(settings: &crate::read::data::Data) -> bool {
+    crate::lower::needs_inputs(settings).is_some()
+}
+
+/// Whether a member's settings in the instance's members file use `inputs`: then that file
+/// takes them, and only then, so that files without carried code stay as they were.
+fn members_use_inputs(instance: &InstanceGraph) -> bool {
+    instance.roles.values().any(|r| {
+        r.members
+            .values()
+            .any(|m| m.settings.as_ref().is_some_and(uses_inputs))
+    })
 }
 
 #[cfg(test)]

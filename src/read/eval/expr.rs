@@ -402,8 +402,15 @@ impl Evaluator {
 
     pub(crate) fn opaque_at(&self, from: &Val, span: Span) -> Val {
         match &from.v {
+            // A value computed from the unknown one: it keeps its description (for errors), and
+            // is marked so that it is never carried as the code of the value it came from.
             V::Opaque(o) => Val {
-                v: V::Opaque(o.clone()),
+                v: V::Opaque(Rc::new(Opaque {
+                    path: o.path.clone(),
+                    args: o.args.clone(),
+                    store_copy: o.store_copy.clone(),
+                    derived: true,
+                })),
                 span,
             },
             _ => Val {

@@ -1,5 +1,8 @@
 //! Forcing values into data: the inventory is read as plain data (with spans) once evaluated;
-//! modules in `extraModules` that are closed expressions are kept as source text.
+//! modules in `extraModules` that are closed expressions are kept as source text, and unknown
+//! values under `settings` that Nix can compute where the generated files bind `inputs`, `self`
+//! and `lib` are kept as code (see [`Carry`]). Nothing membership needs is ever carried: only
+//! those two keys switch carrying on, and they hold no membership.
 
 use super::errors::{err, not_static};
 use super::value::*;
@@ -21,10 +24,47 @@ impl Thunk {
     }
 }
 
+/// What of a value may be carried into the generated files as Nix code instead of data.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Carry {
+    /// Nothing: the value is data (membership, and everything outside the two keys below).
+    Nothing,
+    /// Modules (`extraModules` entries): whole closed expressions, functions included, and
+    /// unknown values as the code that made them.
+    Modules,
+    /// Settings: data as far as it is known; an unknown value reached from `inputs`, `self` or
+    /// `lib` (or computed from them by code that binds nothing else) is carried as that code,
+    /// before any island, since Nix computes it where the settings are used.
+    Unknowns,
+}
+
+impl Carry {
+    /// The mode of the value under `key` of an attribute set forced in this mode.
+    fn below(self, key: &str) -> Carry {
+        match (self, key) {
+            (Carry::Unknowns, _) => Carry::Unknowns,
+            (_, "extraModules") => Carry::Modules,
+            (_, "settings") => Carry::Unknowns,
+            _ => Carry::Nothing,
+        }
+    }
+}
+
 impl Evaluator {
     /// Forces a value completely into data. `extraModules` entries may be closed expressions,
-    /// which are kept as source text.
+    /// which are kept as source text (`verbatim_ok`: the value itself is one); unknown values
+    /// under `settings` may be carried as code.
     pub fn force_data(&mut self, thunk: &Thunk, verbatim_ok: bool) -> Result<Data, Diagnostic> {
+        let mode = if verbatim_ok {
+            Carry::Modules
+        } else {
+            Carry::Nothing
+        };
+        self.force_carried(thunk, mode)
+    }
+
+    /// [`Evaluator::force_data`] in a given carrying mode.
+    pub fn force_carried(&mut self, thunk: &Thunk, mode: Carry) -> Result<Data, Diagnostic> {
         if self.depth >= MAX_DEPTH {
             let span = thunk.span().unwrap_or(Span {
                 file: FileId(0),
@@ -34,7 +74,7 @@ impl Evaluator {
             return Err(err(Kind::NotStatic, span, "the value is nested too deeply"));
         }
         self.depth += 1;
-        let result = self.force_data_inner(thunk, verbatim_ok);
+        let result = self.force_data_inner(thunk, mode);
         self.depth -= 1;
         result
     }
@@ -42,13 +82,14 @@ impl Evaluator {
     pub(crate) fn force_data_inner(
         &mut self,
         thunk: &Thunk,
-        verbatim_ok: bool,
+        mode: Carry,
     ) -> Result<Data, Diagnostic> {
-        // Where a module may be carried as code, keep the code before it is evaluated.
-        let code = if verbatim_ok {
-            thunk.unevaluated()
-        } else {
+        let verbatim_ok = mode == Carry::Modules;
+        // Where a value may be carried as code, keep the code before it is evaluated.
+        let code = if mode == Carry::Nothing {
             None
+        } else {
+            thunk.unevaluated()
         };
         let val = self.force(thunk)?;
         let span = val.span;
@@ -85,7 +126,7 @@ impl Evaluator {
             V::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
-                    out.push(self.force_data(item, verbatim_ok)?);
+                    out.push(self.force_carried(item, mode)?);
                 }
                 DataKind::List(out)
             }
@@ -100,8 +141,7 @@ impl Evaluator {
                 } else {
                     let mut out = BTreeMap::new();
                     for (key, binding) in map.iter() {
-                        let allow = &**key == "extraModules";
-                        let value = self.force_data(&binding.thunk, allow)?;
+                        let value = self.force_carried(&binding.thunk, mode.below(key))?;
                         out.insert(
                             key.to_string(),
                             Entry {
@@ -120,7 +160,7 @@ impl Evaluator {
             } => DataKind::Override {
                 priority: *priority,
                 style: *style,
-                content: Box::new(self.force_data(content, verbatim_ok)?),
+                content: Box::new(self.force_carried(content, mode)?),
             },
             V::Lambda(_) if verbatim_ok => match self
                 .closed_source(span)
@@ -153,24 +193,33 @@ impl Evaluator {
                         .with_hint("the inventory holds data; functions belong in modules"),
                 );
             }
-            V::Opaque(o) => match render_opaque(o).filter(|_| verbatim_ok) {
+            V::Opaque(o) => match render_opaque(o).filter(|_| mode != Carry::Nothing) {
                 // A module of a flake input (`inputs.home-manager.nixosModules.default`,
-                // `self.nixosModules.x`): carried as code, `inputs` is bound there.
+                // `self.nixosModules.x`), or such a value in settings
+                // (`self.packages.x86_64-linux.hello`): carried as code, `inputs` is bound there.
                 Some(text) => DataKind::Verbatim(text),
+                // A setting or module Nix computes from the inputs (`inputs.x.lib.mkPeers { … }`,
+                // `"${self.packages.x86_64-linux.hello}/bin/hello"`): its code, carried as it
+                // is written, before any island (islands are for what membership needs).
+                None if mode != Carry::Nothing && code.is_some() => {
+                    match code.as_ref().and_then(|c| self.carry(c)) {
+                        Some(text) => DataKind::Verbatim(text),
+                        None => return self.unknown_data(&val, o, verbatim_ok),
+                    }
+                }
                 // Needed as data and unknown: an island for the user's Nix, if islands are on
                 // (never for modules, which are code, not data).
-                None => {
-                    let island = if verbatim_ok {
-                        None
-                    } else {
-                        self.island_data(&val)
-                    };
-                    return island
-                        .unwrap_or_else(|| Err(not_static(span, &format!("`{}`", o.describe()))));
-                }
+                None => return self.unknown_data(&val, o, verbatim_ok),
             },
         };
         Ok(Data { kind, span })
+    }
+
+    /// An unknown value needed as data: an island for the user's Nix, if islands are on (never
+    /// for modules, which are code, not data), or a `not-static` error.
+    fn unknown_data(&mut self, val: &Val, o: &Opaque, module: bool) -> Result<Data, Diagnostic> {
+        let island = if module { None } else { self.island_data(val) };
+        island.unwrap_or_else(|| Err(not_static(val.span, &format!("`{}`", o.describe()))))
     }
 
     /// The source text at `span` if it is a closed expression: no free variables besides
@@ -299,7 +348,7 @@ fn is_inline(code: &Option<(ast::Expr, Env, FileId)>, span: Span) -> bool {
 /// files bind them. `None` for anything else: module arguments such as `config` or `pkgs`, or
 /// the result of calling an unknown function.
 pub(crate) fn render_opaque(o: &Opaque) -> Option<String> {
-    if !o.args.is_empty() {
+    if !o.args.is_empty() || o.derived {
         return None;
     }
     // Module arguments are reached through an unnamed root (`{ inputs, ... }:`).

@@ -31,7 +31,7 @@ mod value;
 
 pub use errors::clamp_span;
 pub use files::{MAX_FILE_BYTES, normalize};
-pub use force::{data_to_val, uses_name};
+pub use force::{Carry, data_to_val, uses_name};
 pub use value::readable_path as value_readable_path;
 pub use value::{
     AttrMap, Binding, Call, Closure, Env, Opaque, Scope, Thunk, V, Val, opaque_val, type_name,

@@ -65,6 +65,9 @@ pub struct Opaque {
     /// `"${self}/x"`): the path in the flake it names. Its text (the store path) is unknown, but
     /// reading it reads this path.
     pub store_copy: Option<Rc<Path>>,
+    /// Computed from the unknown value at `path` (`"${x}/bin"`, `x + 1`, `if x then …`) rather
+    /// than that value itself: described by it, but never carried as its code.
+    pub derived: bool,
 }
 
 impl Opaque {
@@ -159,6 +162,7 @@ pub(crate) fn opaque(path: Vec<Rc<str>>, args: Vec<Thunk>) -> V {
         path,
         args,
         store_copy: None,
+        derived: false,
     }))
 }
 
@@ -168,6 +172,7 @@ pub(crate) fn store_copy(path: Rc<Path>, shown: &str) -> V {
         path: vec![shown.into()],
         args: vec![],
         store_copy: Some(path),
+        derived: false,
     }))
 }
 

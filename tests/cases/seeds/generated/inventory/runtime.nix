@@ -4,14 +4,14 @@
 # `machines/<m>.nix` calls `machine { name, class, tags, deploy?, description?, instances }`
 # (`instances.<i>.<r>` for every role the machine holds in instance `i`, being the machine's own
 # entry `{ settings?, tags? }` of the role's members; `instances` is a function of `{ lib }` when
-# entries hold settings; the instance's file is `instances/<i>.nix` beside this file) and gets
-# the machine's whole inventory module. `index stub classes` is what `default.nix` returns. For each
-# service, keyed by the pair (module.input, module.name), it evaluates the `clan.service` module
-# once (`class = "clan.service"`, specialArgs `clanLib`, `directory`, `exports`, `meta`),
-# evaluates each membership's settings, runs `perInstance` per (instance, role, machine) and
-# `perMachine` per (service, machine) with clan-core's arguments, and imports their
-# `nixosModule`s (class "nixos") or `darwinModule`s (class "darwin") plus each membership's
-# `extraModules`, in clan-core's order.
+# entries hold settings, of `{ lib, inputs }` when these hold code carried from the flake; the
+# instance's file is `instances/<i>.nix` beside this file) and gets the machine's whole inventory
+# module. `index stub classes` is what `default.nix` returns. For each service, keyed by the pair
+# (module.input, module.name), it evaluates the `clan.service` module once (`class =
+# "clan.service"`, specialArgs `clanLib`, `directory`, `exports`, `meta`), evaluates each
+# membership's settings, runs `perInstance` per (instance, role, machine) and `perMachine` per
+# (service, machine) with clan-core's arguments, and imports their `nixosModule`s (class "nixos") or
+# `darwinModule`s (class "darwin") plus each membership's `extraModules`, in clan-core's order.
 # `clanLib` is the `clanLib` (or `lib`) of the `clan-core` input. `exports` are clan-core's
 # (lib/inventory/distributed-service: service-module.nix, all-services-wrapper.nix): the fleet's
 # services (every `instances/<i>.nix`, grouped by service) that declare `manifest.exports.out`
@@ -951,8 +951,13 @@ let
           services,
         }:
         let
-          # A stub's instances take `lib` when its entries hold settings (for `lib.mkForce` …).
-          stubInstances = if builtins.isFunction instances then instances { inherit lib; } else instances;
+          # A stub's instances take `lib` when its entries hold settings (for `lib.mkForce` …), and
+          # `inputs` too when those hold code carried from the flake (`inputs.self.packages…`).
+          stubInstances =
+            if builtins.isFunction instances then
+              instances (builtins.intersectAttrs (builtins.functionArgs instances) { inherit lib inputs; })
+            else
+              instances;
           loaded = lib.mapAttrs (
             instance: entry:
             let

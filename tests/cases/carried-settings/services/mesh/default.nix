@@ -1,0 +1,6 @@
+{
+  _class = "clan.service";
+  manifest.name = "mesh";
+  roles.peer = { };
+  roles.hub = { };
+}
