@@ -324,7 +324,7 @@ fn migrate_never_crashes() {
         "tests/cases",
         "tests/eval",
         "tests/migrate",
-        "tests/migrate/clan-core",
+        "tests/migrate/builtin-modules",
         "templates",
     ] {
         for entry in std::fs::read_dir(root.join(dir))
@@ -363,12 +363,12 @@ fn migrate_never_crashes() {
     }
 }
 
-/// The flakes under `tests/migrate/clan-core/`: legacy `services` of clan-core's built-in
+/// The flakes under `tests/migrate/builtin-modules/`: legacy `services` of clan-core's built-in
 /// clanModules (no `inventory.modules.<name>`), the seed documents' examples among them.
 fn clan_core_cases() -> Vec<(String, PathBuf)> {
-    let root = common::repo_root().join("tests/migrate/clan-core");
+    let root = common::repo_root().join("tests/migrate/builtin-modules");
     let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
-        .expect("tests/migrate/clan-core")
+        .expect("tests/migrate/builtin-modules")
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.join("flake.nix").is_file())
@@ -418,7 +418,7 @@ fn legacy_meaning(flake: &Path) -> serde_json::Value {
 /// it refuses nothing, and the result parses; a second `migrate` writes nothing; `generate`
 /// then writes one stub per machine with the members the legacy `services` meant. The
 /// transcripts (generate before, migrate --dry-run, migrate) and rewritten files equal
-/// `tests/migrate/clan-core/<case>.expected`.
+/// `tests/migrate/builtin-modules/<case>.expected`.
 #[test]
 fn clan_core_modules_migrate_as_its_guide_says() {
     common::require_nix();
@@ -533,7 +533,7 @@ fn clan_core_modules_migrate_as_its_guide_says() {
         }
 
         let expected_path =
-            common::repo_root().join(format!("tests/migrate/clan-core/{name}.expected"));
+            common::repo_root().join(format!("tests/migrate/builtin-modules/{name}.expected"));
         if bless() {
             std::fs::write(&expected_path, &log).expect("bless");
         } else {
