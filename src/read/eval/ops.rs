@@ -6,6 +6,8 @@
 //! budget first; an unknown operand makes the result unknown, never a guess.
 
 use super::Evaluator;
+use super::builtins::support;
+use std::cmp::Ordering;
 use super::errors::{err, not_static, type_error};
 use super::files::normalize;
 use super::value::*;
@@ -81,8 +83,8 @@ impl Evaluator {
                     return Ok(self.opaque_at(&r, span));
                 }
                 match kind {
-                    K::Equal => val(V::Bool(self.equal(&l, &r)?)),
-                    K::NotEqual => val(V::Bool(!self.equal(&l, &r)?)),
+                    K::Equal => val(V::Bool(self.equal(&l, &r, span)?)),
+                    K::NotEqual => val(V::Bool(!self.equal(&l, &r, span)?)),
                     // As Nix: `a > b` is `b < a`, `a <= b` is `!(b < a)`, `a >= b` is `!(a < b)`.
                     K::Less => val(V::Bool(self.less(&l, &r, span)?)),
                     K::More => val(V::Bool(self.less(&r, &l, span)?)),
@@ -234,107 +236,27 @@ impl Evaluator {
         }
     }
 
-    /// Nix's `<` (`CompareValues`): numbers, strings and paths by value, lists
-    /// lexicographically (elements compared only where they differ); nothing else.
+    /// Nix's `<` (`CompareValues`, the builtins' ordering): numbers, strings and paths by value,
+    /// lists lexicographically; nothing else. An unknown operand makes it not static.
     pub(crate) fn less(&mut self, a: &Val, b: &Val, span: Span) -> Result<bool, Diagnostic> {
-        Ok(match (&a.v, &b.v) {
-            (V::Int(x), V::Int(y)) => x < y,
-            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => as_float(&a.v) < as_float(&b.v),
-            (V::Str(x), V::Str(y)) => x < y,
-            (V::Path(x), V::Path(y)) => x.as_os_str() < y.as_os_str(),
-            (V::List(x), V::List(y)) => {
-                for i in 0.. {
-                    if i == y.len() {
-                        return Ok(false);
-                    }
-                    if i == x.len() {
-                        return Ok(true);
-                    }
-                    let vx = self.force(&x[i])?;
-                    let vy = self.force(&y[i])?;
-                    if !Rc::ptr_eq(&x[i].0, &y[i].0) && !self.equal(&vx, &vy)? {
-                        return self.less(&vx, &vy, span);
-                    }
-                }
-                unreachable!("the loop returns")
-            }
-            (V::Opaque(_), _) | (_, V::Opaque(_)) => {
-                return Err(not_static(span, "this comparison"));
-            }
-            _ => {
-                return Err(err(
-                    Kind::EvalError,
-                    span,
-                    format!("cannot compare {} with {}", type_name(a), type_name(b)),
-                ));
-            }
-        })
-    }
-
-    /// Nix's `==` (`eqValues`): deep, an integer equal to the same float, functions never
-    /// equal — except that an element is equal to itself (Nix compares the same value by
-    /// address first), and two derivations compare by their `outPath`. An unknown value met
-    /// inside is not-static: the answer cannot be known.
-    pub(crate) fn equal(&mut self, a: &Val, b: &Val) -> Result<bool, Diagnostic> {
-        Ok(match (&a.v, &b.v) {
-            (V::Null, V::Null) => true,
-            (V::Bool(x), V::Bool(y)) => x == y,
-            (V::Int(x), V::Int(y)) => x == y,
-            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => as_float(&a.v) == as_float(&b.v),
-            (V::Str(x), V::Str(y)) => x == y,
-            (V::Path(x), V::Path(y)) => x == y,
-            (V::List(x), V::List(y)) => {
-                if x.len() != y.len() {
-                    return Ok(false);
-                }
-                for (tx, ty) in x.iter().zip(y.iter()) {
-                    if !self.equal_thunks(tx, ty)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            (V::Attrs(x), V::Attrs(y)) => {
-                if let (Some(px), Some(py)) = (self.out_path(x)?, self.out_path(y)?) {
-                    return self.equal_thunks(&px, &py);
-                }
-                if x.len() != y.len() {
-                    return Ok(false);
-                }
-                for ((kx, bx), (ky, by)) in x.iter().zip(y.iter()) {
-                    if kx != ky || !self.equal_thunks(&bx.thunk, &by.thunk)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            (V::Opaque(_), _) | (_, V::Opaque(_)) => {
-                let at = if matches!(a.v, V::Opaque(_)) { a } else { b };
-                return Err(not_static(at.span, "this value, compared here,"));
-            }
-            _ => false,
-        })
-    }
-
-    fn equal_thunks(&mut self, x: &Thunk, y: &Thunk) -> Result<bool, Diagnostic> {
-        let vx = self.force(x)?;
-        let vy = self.force(y)?;
-        if Rc::ptr_eq(&x.0, &y.0) {
-            return Ok(true);
+        match support::compare(self, a, b, span)? {
+            Ok(order) => Ok(order == Ordering::Less),
+            Err(_) => Err(not_static(span, "this comparison")),
         }
-        self.equal(&vx, &vy)
     }
 
-    /// The `outPath` of a set that is a derivation (`type = "derivation"`), as Nix compares them.
-    fn out_path(&mut self, set: &AttrMap) -> Result<Option<Thunk>, Diagnostic> {
-        let Some(t) = set.get("type") else {
-            return Ok(None);
-        };
-        let is_derivation =
-            matches!(&self.force(&t.thunk.clone())?.v, V::Str(s) if &**s == "derivation");
-        Ok(is_derivation
-            .then(|| set.get("outPath").map(|b| b.thunk.clone()))
-            .flatten())
+    /// Nix's `==` (`eqValues`, the builtins' equality). Nix compares copies of the two
+    /// operands, so at the top a function is never equal, not even to itself; inside lists and
+    /// sets the same element is equal to itself. An unknown value met inside is not static.
+    pub(crate) fn equal(&mut self, a: &Val, b: &Val, span: Span) -> Result<bool, Diagnostic> {
+        let function = |v: &Val| matches!(v.v, V::Lambda(_) | V::Builtin(..));
+        if function(a) || function(b) {
+            return Ok(false);
+        }
+        match support::equal(self, a, b, span)? {
+            Ok(same) => Ok(same),
+            Err(_) => Err(not_static(span, "this comparison")),
+        }
     }
 }
 

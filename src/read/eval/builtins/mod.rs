@@ -16,7 +16,7 @@ mod numbers;
 mod posix;
 mod sort;
 mod strings;
-mod support;
+pub(crate) mod support;
 mod types;
 
 pub use lib::find_nested as find_lib_nested;
