@@ -479,22 +479,7 @@ pub(crate) fn free_variables(
             let recursive = node.kind() == K::NODE_LET_IN
                 || ast::AttrSet::cast(node.clone()).is_some_and(|s| s.rec_token().is_some());
             if recursive {
-                for child in node.children() {
-                    if child.kind() == K::NODE_ATTRPATH_VALUE
-                        && let Some(first) = child
-                            .children()
-                            .find(|c| c.kind() == K::NODE_ATTRPATH)
-                            .and_then(|p| p.children().next())
-                        && first.kind() == K::NODE_IDENT
-                    {
-                        bound.push(first.text().to_string());
-                    }
-                    if child.kind() == K::NODE_INHERIT {
-                        for i in child.children().filter(|c| c.kind() == K::NODE_IDENT) {
-                            bound.push(i.text().to_string());
-                        }
-                    }
-                }
+                bound.extend(recursive_names(node));
             }
             for c in node.children() {
                 if c.kind() == K::NODE_INHERIT {
@@ -568,6 +553,30 @@ pub fn data_to_val(data: Data) -> Val {
         DataKind::Verbatim(text) => V::Str(text.into()),
     };
     Val { v, span }
+}
+
+/// The names a `let` or `rec { }` binds for its own bindings: the first name of each binding
+/// (`a` of `a.b = …`) and every inherited name.
+pub(crate) fn recursive_names(node: &rnix::SyntaxNode) -> Vec<String> {
+    use rnix::SyntaxKind as K;
+    let mut names = Vec::new();
+    for child in node.children() {
+        if child.kind() == K::NODE_ATTRPATH_VALUE
+            && let Some(first) = child
+                .children()
+                .find(|c| c.kind() == K::NODE_ATTRPATH)
+                .and_then(|p| p.children().next())
+            && first.kind() == K::NODE_IDENT
+        {
+            names.push(first.text().to_string());
+        }
+        if child.kind() == K::NODE_INHERIT {
+            for i in child.children().filter(|c| c.kind() == K::NODE_IDENT) {
+                names.push(i.text().to_string());
+            }
+        }
+    }
+    names
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ mod value;
 
 pub use errors::clamp_span;
 pub use files::{MAX_FILE_BYTES, normalize};
+pub(crate) use force::recursive_names;
 pub use force::{Carry, data_to_val, uses_name};
 pub use value::readable_path as value_readable_path;
 pub use value::{

@@ -7,12 +7,12 @@
 
 use super::Evaluator;
 use super::builtins::support;
-use std::cmp::Ordering;
 use super::errors::{err, not_static, type_error};
 use super::files::normalize;
 use super::value::*;
 use crate::diagnostics::{Diagnostic, FileId, Kind, Span};
 use rnix::ast;
+use std::cmp::Ordering;
 use std::path::Path;
 use std::rc::Rc;
 

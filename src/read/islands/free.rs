@@ -5,6 +5,7 @@
 //! marked, because Nix may take them from that `with` instead of from outside. Relative path
 //! literals are listed so the island's text can be made independent of where Nix reads it.
 
+use crate::read::eval::recursive_names;
 use rnix::SyntaxKind as K;
 use rnix::SyntaxNode;
 use rnix::ast;
@@ -120,22 +121,7 @@ fn walk(
                 }
             }
             if recursive {
-                for child in node.children() {
-                    if child.kind() == K::NODE_ATTRPATH_VALUE
-                        && let Some(first) = child
-                            .children()
-                            .find(|c| c.kind() == K::NODE_ATTRPATH)
-                            .and_then(|p| p.children().next())
-                        && first.kind() == K::NODE_IDENT
-                    {
-                        bound.push(first.text().to_string());
-                    }
-                    if child.kind() == K::NODE_INHERIT {
-                        for i in child.children().filter(|c| c.kind() == K::NODE_IDENT) {
-                            bound.push(i.text().to_string());
-                        }
-                    }
-                }
+                bound.extend(recursive_names(node));
             }
             for child in node.children() {
                 if child.kind() == K::NODE_INHERIT {
